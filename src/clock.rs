@@ -1,0 +1,193 @@
+//! The one source of time behind every status and timestamp.
+//!
+//! [`Clock`] is the trait the rest of the mock reads. [`SystemClock`] is the
+//! wall clock; [`VirtualClock`] wraps any other clock and can be frozen,
+//! advanced and resumed, which is how a test jumps past a five-minute
+//! pipeline in one request. The server always runs on a `VirtualClock` over
+//! the system clock: with no offset and not frozen it *is* system time.
+//!
+//! The transitions themselves live on [`ClockState`] as pure functions of the
+//! source's reading, so they can be checked without any waiting.
+
+use jiff::{SignedDuration, Timestamp};
+use parking_lot::Mutex;
+
+/// A source of the current instant.
+pub trait Clock: Send + Sync + 'static {
+    /// The current instant, truncated to whole milliseconds because that is
+    /// the precision GitLab prints and the store keeps.
+    fn now(&self) -> Timestamp;
+}
+
+/// Wall-clock time from the operating system.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        truncate_to_millis(Timestamp::now())
+    }
+}
+
+/// The spelling of an instant everywhere the mock prints one: RFC 3339 in
+/// UTC with exactly three fractional digits and `Z`, as GitLab does
+/// (`2026-12-03T10:00:00.000Z`).
+pub fn rfc3339_millis(instant: Timestamp) -> String {
+    format!("{instant:.3}")
+}
+
+/// Drops everything below a millisecond.
+pub fn truncate_to_millis(instant: Timestamp) -> Timestamp {
+    Timestamp::from_millisecond(instant.as_millisecond()).unwrap_or(instant)
+}
+
+/// How a [`VirtualClock`] relates to its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockState {
+    /// Time flows with the source, shifted by a fixed offset (zero when the
+    /// clock has never been touched).
+    Running { offset: SignedDuration },
+    /// Time stands still at one instant until advanced or resumed.
+    Frozen { at: Timestamp },
+}
+
+/// Why a clock change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClockError {
+    #[error("cannot freeze at {requested}: it is before the clock's current time {now}")]
+    Backwards {
+        requested: Timestamp,
+        now: Timestamp,
+    },
+    #[error("cannot move the clock past the largest supported instant")]
+    OutOfRange,
+}
+
+impl ClockState {
+    /// The state of a clock that follows its source exactly.
+    pub const SYSTEM: ClockState = ClockState::Running {
+        offset: SignedDuration::ZERO,
+    };
+
+    /// The instant this state shows, given what the source reads.
+    pub fn now(self, source_now: Timestamp) -> Timestamp {
+        match self {
+            Self::Frozen { at } => at,
+            Self::Running { offset } => source_now.saturating_add(offset).unwrap_or(source_now),
+        }
+    }
+
+    /// Whether time stands still.
+    pub fn is_frozen(self) -> bool {
+        matches!(self, Self::Frozen { .. })
+    }
+
+    /// Stops time at `at`, or at the current instant when `at` is `None`.
+    /// Refuses to go back, because a pipeline observed as finished must
+    /// never be observed running again.
+    pub fn freeze(self, at: Option<Timestamp>, source_now: Timestamp) -> Result<Self, ClockError> {
+        let now = self.now(source_now);
+        let at = at.map(truncate_to_millis).unwrap_or(now);
+        if at < now {
+            return Err(ClockError::Backwards { requested: at, now });
+        }
+        Ok(Self::Frozen { at })
+    }
+
+    /// Moves time forward by `step`, frozen or running.
+    pub fn advance(self, step: SignedDuration, source_now: Timestamp) -> Result<Self, ClockError> {
+        match self {
+            Self::Frozen { at } => {
+                let at = at.checked_add(step).map_err(|_| ClockError::OutOfRange)?;
+                Ok(Self::Frozen { at })
+            }
+            Self::Running { offset } => {
+                let offset = offset.checked_add(step).ok_or(ClockError::OutOfRange)?;
+                source_now
+                    .checked_add(offset)
+                    .map_err(|_| ClockError::OutOfRange)?;
+                Ok(Self::Running { offset })
+            }
+        }
+    }
+
+    /// Lets time flow again from the frozen instant, with no jump back to
+    /// the source's time.
+    pub fn resume(self, source_now: Timestamp) -> Self {
+        match self {
+            Self::Frozen { at } => Self::Running {
+                offset: at.duration_since(source_now),
+            },
+            running => running,
+        }
+    }
+}
+
+/// A clock that tests and the `/_mock/clock` routes can steer.
+///
+/// The state sits behind a `parking_lot::Mutex` held only for the few
+/// instructions of a read or a transition, never across an `.await`.
+pub struct VirtualClock {
+    source: Box<dyn Clock>,
+    state: Mutex<ClockState>,
+}
+
+impl std::fmt::Debug for VirtualClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VirtualClock")
+            .field("state", &*self.state.lock())
+            .finish()
+    }
+}
+
+impl VirtualClock {
+    /// A clock over `source`, starting in `state`.
+    pub fn new(source: impl Clock, state: ClockState) -> Self {
+        Self {
+            source: Box::new(source),
+            state: Mutex::new(state),
+        }
+    }
+
+    /// A clock that shows system time until someone moves it.
+    pub fn system() -> Self {
+        Self::new(SystemClock, ClockState::SYSTEM)
+    }
+
+    /// A clock over system time, frozen at `at`: the starting point of every
+    /// deterministic test.
+    pub fn frozen_at(at: Timestamp) -> Self {
+        Self::new(
+            SystemClock,
+            ClockState::Frozen {
+                at: truncate_to_millis(at),
+            },
+        )
+    }
+
+    /// The current state.
+    pub fn state(&self) -> ClockState {
+        *self.state.lock()
+    }
+
+    /// Applies `change` to the state atomically. `change` receives the state
+    /// and the source's reading and may do a short synchronous side effect,
+    /// such as persisting the new state, before it is installed; an error
+    /// leaves the clock as it was.
+    pub fn update<E>(
+        &self,
+        change: impl FnOnce(ClockState, Timestamp) -> Result<ClockState, E>,
+    ) -> Result<ClockState, E> {
+        let mut state = self.state.lock();
+        let next = change(*state, self.source.now())?;
+        *state = next;
+        Ok(next)
+    }
+}
+
+impl Clock for VirtualClock {
+    fn now(&self) -> Timestamp {
+        let state = *self.state.lock();
+        state.now(self.source.now())
+    }
+}

@@ -1,0 +1,55 @@
+//! Command-line flags and their environment variables.
+//!
+//! Every flag can also be set through a `MOCK_*` variable, so a test harness
+//! or a container can configure the mock without building a command line.
+
+use std::net::IpAddr;
+
+use clap::Parser;
+
+/// The port served when none is given.
+pub const DEFAULT_PORT: u16 = 8000;
+/// The token accepted when none is given.
+pub const DEFAULT_TOKEN: &str = "MOCK_SUPER_SECRET";
+/// The database file used when none is given.
+pub const DEFAULT_DB: &str = "mock.db";
+
+/// How to run the mock.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "gitlab-mock", version, about)]
+pub struct Config {
+    /// TCP port to listen on; 0 picks a free one (the log says which).
+    #[arg(long, env = "MOCK_PORT", default_value_t = DEFAULT_PORT)]
+    pub port: u16,
+
+    /// Address to bind.
+    #[arg(long, env = "MOCK_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+
+    /// SQLite database file, created on first start; `:memory:` keeps
+    /// everything in memory and loses it on exit.
+    #[arg(long, env = "MOCK_DB", default_value = DEFAULT_DB)]
+    pub db: String,
+
+    /// The token clients send as `PRIVATE-TOKEN` or `Authorization: Bearer`.
+    #[arg(long, env = "MOCK_TOKEN", default_value = DEFAULT_TOKEN, hide_env_values = true)]
+    pub token: String,
+
+    /// Enable `POST /_mock/reset`, which wipes pipelines and custom scenarios.
+    #[arg(long, env = "MOCK_ALLOW_RESET")]
+    pub allow_reset: bool,
+}
+
+impl Config {
+    /// A configuration for tests: port 0, in-memory database, defaults
+    /// elsewhere, reset allowed.
+    pub fn ephemeral() -> Self {
+        Self {
+            port: 0,
+            bind: IpAddr::from([127, 0, 0, 1]),
+            db: ":memory:".into(),
+            token: DEFAULT_TOKEN.into(),
+            allow_reset: true,
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! JSON bodies accepted by the `/_mock` control routes.
+//!
+//! Unlike GitLab's own routes, these refuse unknown fields: a misspelt
+//! `terminal_after_second` should fail loudly, not be ignored.
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer};
+
+use crate::mock::ScenarioPatch;
+use crate::model::Scenario;
+use crate::status::PipelineStatus;
+
+use super::error::ApiError;
+
+/// Reads a JSON body; an empty body counts as `{}`. Broken JSON is a 400,
+/// JSON of the wrong shape or type a 422.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|error| match error.classify() {
+        serde_json::error::Category::Data => ApiError::Unprocessable(error.to_string()),
+        _ => ApiError::BadRequest(format!("request body is not valid JSON: {error}")),
+    })
+}
+
+/// `POST /_mock/scenarios`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewScenario {
+    scenario_id: i64,
+    name: String,
+    #[serde(default)]
+    terminal_after_seconds: Option<i64>,
+    #[serde(default = "success")]
+    terminal_status: PipelineStatus,
+    #[serde(default)]
+    never_complete: bool,
+}
+
+fn success() -> PipelineStatus {
+    PipelineStatus::Success
+}
+
+impl From<NewScenario> for Scenario {
+    fn from(body: NewScenario) -> Self {
+        Scenario {
+            scenario_id: body.scenario_id,
+            name: body.name,
+            terminal_after_seconds: body.terminal_after_seconds,
+            terminal_status: body.terminal_status,
+            never_complete: body.never_complete,
+        }
+    }
+}
+
+/// `PUT /_mock/scenarios/:id`: any subset of the fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioChanges {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    terminal_after_seconds: Option<Option<i64>>,
+    #[serde(default)]
+    terminal_status: Option<PipelineStatus>,
+    #[serde(default)]
+    never_complete: Option<bool>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+impl From<ScenarioChanges> for ScenarioPatch {
+    fn from(body: ScenarioChanges) -> Self {
+        ScenarioPatch {
+            name: body.name,
+            terminal_after_seconds: body.terminal_after_seconds,
+            terminal_status: body.terminal_status,
+            never_complete: body.never_complete,
+        }
+    }
+}
+
+/// `POST /_mock/clock/freeze`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Freeze {
+    #[serde(default)]
+    pub at: Option<Timestamp>,
+}
+
+/// `POST /_mock/clock/advance`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Advance {
+    seconds: f64,
+}
+
+impl Advance {
+    /// The step as a duration, refusing negative, infinite and absurd values.
+    pub fn step(&self) -> Result<SignedDuration, ApiError> {
+        let invalid = || ApiError::Unprocessable("seconds must be a number zero or more".into());
+        if self.seconds < 0.0 {
+            return Err(invalid());
+        }
+        let step = SignedDuration::try_from_secs_f64(self.seconds).map_err(|_| invalid())?;
+        Ok(SignedDuration::from_millis(step.as_millis() as i64))
+    }
+}

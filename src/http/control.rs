@@ -1,0 +1,149 @@
+//! Routes under `/_mock`: the knobs a test turns.
+
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use crate::mock::Mock;
+
+use super::Settings;
+use super::error::respond;
+use super::filters::{authenticated, base_url, body, raw_query, with};
+use super::handlers::{clock, control, scenarios};
+
+/// Every `/_mock` route.
+pub fn routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    health()
+        .or(scenario_routes(mock, settings))
+        .unify()
+        .or(pipeline_routes(mock, settings))
+        .unify()
+        .or(clock_routes(mock, settings))
+        .unify()
+        .or(reset(mock, settings))
+        .unify()
+        .boxed()
+}
+
+/// GET /_mock/health
+fn health() -> BoxedFilter<(Response,)> {
+    warp::path!("_mock" / "health")
+        .and(warp::get())
+        .then(control::health)
+        .map(respond)
+        .boxed()
+}
+
+fn scenario_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    let auth = authenticated(settings.token.clone());
+    let one = warp::path!("_mock" / "scenarios" / String);
+
+    // GET /_mock/scenarios
+    let list = warp::path!("_mock" / "scenarios")
+        .and(warp::get())
+        .and(auth.clone())
+        .and(with(mock.clone()))
+        .then(scenarios::list);
+    // POST /_mock/scenarios
+    let create = warp::path!("_mock" / "scenarios")
+        .and(warp::post())
+        .and(auth.clone())
+        .and(body())
+        .and(with(mock.clone()))
+        .then(scenarios::create);
+    // PUT /_mock/scenarios/:scenario_id
+    let update = one
+        .and(warp::put())
+        .and(auth.clone())
+        .and(body())
+        .and(with(mock.clone()))
+        .then(scenarios::update);
+    // DELETE /_mock/scenarios/:scenario_id
+    let delete = one
+        .and(warp::delete())
+        .and(auth)
+        .and(with(mock.clone()))
+        .then(scenarios::delete);
+
+    list.or(create)
+        .unify()
+        .or(update)
+        .unify()
+        .or(delete)
+        .unify()
+        .map(respond)
+        .boxed()
+}
+
+fn pipeline_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    let auth = authenticated(settings.token.clone());
+
+    // GET /_mock/pipelines
+    let list = warp::path!("_mock" / "pipelines")
+        .and(warp::get())
+        .and(auth.clone())
+        .and(raw_query())
+        .and(base_url(settings.public_url.clone()))
+        .and(with(mock.clone()))
+        .then(control::list_pipelines);
+    // DELETE /_mock/pipelines/:pipeline_id
+    let delete = warp::path!("_mock" / "pipelines" / String)
+        .and(warp::delete())
+        .and(auth)
+        .and(with(mock.clone()))
+        .then(control::delete_pipeline);
+
+    list.or(delete).unify().map(respond).boxed()
+}
+
+fn clock_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    let auth = authenticated(settings.token.clone());
+
+    // GET /_mock/clock
+    let get = warp::path!("_mock" / "clock")
+        .and(warp::get())
+        .and(auth.clone())
+        .and(with(mock.clone()))
+        .then(clock::get);
+    // POST /_mock/clock/freeze
+    let freeze = warp::path!("_mock" / "clock" / "freeze")
+        .and(warp::post())
+        .and(auth.clone())
+        .and(body())
+        .and(with(mock.clone()))
+        .then(clock::freeze);
+    // POST /_mock/clock/advance
+    let advance = warp::path!("_mock" / "clock" / "advance")
+        .and(warp::post())
+        .and(auth.clone())
+        .and(body())
+        .and(with(mock.clone()))
+        .then(clock::advance);
+    // POST /_mock/clock/resume
+    let resume = warp::path!("_mock" / "clock" / "resume")
+        .and(warp::post())
+        .and(auth)
+        .and(with(mock.clone()))
+        .then(clock::resume);
+
+    get.or(freeze)
+        .unify()
+        .or(advance)
+        .unify()
+        .or(resume)
+        .unify()
+        .map(respond)
+        .boxed()
+}
+
+/// POST /_mock/reset
+fn reset(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    warp::path!("_mock" / "reset")
+        .and(warp::post())
+        .and(authenticated(settings.token.clone()))
+        .and(with(settings.allow_reset))
+        .and(with(mock.clone()))
+        .then(control::reset)
+        .map(respond)
+        .boxed()
+}

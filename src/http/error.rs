@@ -1,0 +1,133 @@
+//! Every error the API answers, and the one place they become responses.
+//!
+//! Bodies follow GitLab's two shapes: `{"message": …}` for errors raised by
+//! an endpoint, `{"error": …}` for a request that fails parameter
+//! validation or matches no route. Both are sent as `application/json`.
+//! Only a fault of the mock itself is a 5xx.
+
+use std::convert::Infallible;
+
+use serde_json::json;
+use warp::Rejection;
+use warp::http::StatusCode;
+use warp::reject::Reject;
+use warp::reply::{Reply, Response};
+
+use crate::mock::{Missing, MockError};
+
+/// An error as the API answers it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("401 Unauthorized")]
+    Unauthorized,
+    #[error("403 Forbidden - {0}")]
+    Forbidden(String),
+    /// A missing record, with GitLab's text for it (`404 Not found`).
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("404 Not Found")]
+    NoRoute,
+    #[error("405 Method Not Allowed")]
+    MethodNotAllowed,
+    /// A request that cannot be read at all: malformed body, invalid path
+    /// parameter or query.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("413 Request Entity Too Large")]
+    PayloadTooLarge,
+    #[error("415 Unsupported Media Type - {0}")]
+    UnsupportedMediaType(String),
+    /// A well-formed request whose values are not acceptable.
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("500 Internal Server Error")]
+    Internal,
+}
+
+impl Reject for ApiError {}
+
+impl ApiError {
+    /// The HTTP status for this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// GitLab puts routing and parameter errors under `error` and
+    /// everything else under `message`.
+    fn body(&self) -> serde_json::Value {
+        let text = self.to_string();
+        match self {
+            Self::NoRoute | Self::MethodNotAllowed | Self::BadRequest(_) => {
+                json!({ "error": text })
+            }
+            _ => json!({ "message": text }),
+        }
+    }
+}
+
+impl Reply for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        warp::reply::with_status(warp::reply::json(&self.body()), status).into_response()
+    }
+}
+
+impl From<MockError> for ApiError {
+    fn from(error: MockError) -> Self {
+        match error {
+            MockError::NotFound(Missing::Pipeline) => Self::NotFound("404 Not found"),
+            MockError::NotFound(Missing::Scenario) => Self::NotFound("404 Scenario Not Found"),
+            MockError::Conflict(message) => Self::Conflict(message),
+            MockError::Invalid(message) => Self::Unprocessable(message),
+            MockError::Clock(error) => Self::Unprocessable(error.to_string()),
+            MockError::Store(error) => {
+                tracing::error!(%error, "store failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+/// Turns a handler's result into the response sent.
+pub fn respond(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(Reply::into_response)
+}
+
+/// Renders whatever rejection reached the outside of the routes. Installed
+/// once, at the very outside, so every route's errors share one shape.
+pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
+    Ok(api_error_for(&rejection).into_response())
+}
+
+fn api_error_for(rejection: &Rejection) -> ApiError {
+    if rejection.is_not_found() {
+        return ApiError::NoRoute;
+    }
+    if let Some(error) = rejection.find::<ApiError>() {
+        return error.clone();
+    }
+    if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+        return ApiError::MethodNotAllowed;
+    }
+    if let Some(header) = rejection.find::<warp::reject::InvalidHeader>() {
+        return ApiError::BadRequest(format!("{} header is invalid", header.name()));
+    }
+    if rejection.find::<warp::reject::InvalidQuery>().is_some() {
+        return ApiError::BadRequest("query string is invalid".into());
+    }
+    tracing::error!(?rejection, "unhandled rejection");
+    ApiError::Internal
+}

@@ -1,0 +1,108 @@
+//! Small filters every route is built from: authentication, the request
+//! body, the base URL the client used, and handing over shared state.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::{Buf, Bytes, BytesMut};
+use futures_util::{Stream, TryStreamExt};
+use warp::{Filter, Rejection};
+
+use super::error::ApiError;
+
+/// The largest request body read; anything longer gets 413. Triggers and
+/// scenarios are a few hundred bytes, so a mebibyte leaves room for very
+/// large variable sets while keeping a runaway client harmless.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Hands a clone of `value` to the handler.
+pub fn with<T: Clone + Send + Sync>(
+    value: T,
+) -> impl Filter<Extract = (T,), Error = Infallible> + Clone {
+    warp::any().map(move || value.clone())
+}
+
+/// Passes requests that carry `token` as `PRIVATE-TOKEN` or as
+/// `Authorization: Bearer`; rejects the rest with 401. Placed after the path
+/// and method filters so a wrong route is still a 404 or 405.
+pub fn authenticated(token: Arc<str>) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::header::optional::<String>("private-token")
+        .and(warp::header::optional::<String>("authorization"))
+        .and_then(
+            move |private: Option<String>, authorization: Option<String>| {
+                let token = token.clone();
+                async move {
+                    let bearer = authorization
+                        .as_deref()
+                        .and_then(|value| value.strip_prefix("Bearer "));
+                    let presented = [private.as_deref(), bearer];
+                    match presented.contains(&Some(&*token)) {
+                        true => Ok(()),
+                        false => Err(warp::reject::custom(ApiError::Unauthorized)),
+                    }
+                }
+            },
+        )
+        .untuple_one()
+}
+
+/// The request's `Content-Type`, if any.
+pub fn content_type() -> impl Filter<Extract = (Option<String>,), Error = Rejection> + Clone {
+    warp::header::optional::<String>("content-type")
+}
+
+/// The scheme and authority the client used (`http://host:port`), from
+/// its `Host` header, so `web_url` points back where the client came from.
+pub fn base_url(
+    fallback: Arc<str>,
+) -> impl Filter<Extract = (Arc<str>,), Error = Rejection> + Clone {
+    warp::header::optional::<String>("host").map(move |host: Option<String>| match host {
+        Some(host) => Arc::from(format!("http://{host}")),
+        None => fallback.clone(),
+    })
+}
+
+/// The whole body, refused with 413 past [`MAX_BODY_BYTES`]. Unlike warp's
+/// `content_length_limit`, a body with no `Content-Length` (chunked, or
+/// none at all) is read rather than refused with 411.
+pub fn body() -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
+    warp::header::optional::<u64>("content-length")
+        .and(warp::body::stream())
+        .and_then(|declared: Option<u64>, stream| async move {
+            if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+                return Err(warp::reject::custom(ApiError::PayloadTooLarge));
+            }
+            read_capped(stream).await.map_err(warp::reject::custom)
+        })
+}
+
+async fn read_capped<S, B>(stream: S) -> Result<Bytes, ApiError>
+where
+    S: Stream<Item = Result<B, warp::Error>>,
+    B: Buf,
+{
+    let mut collected = BytesMut::new();
+    let mut stream = std::pin::pin!(stream);
+    while let Some(mut chunk) = stream
+        .try_next()
+        .await
+        .map_err(|error| ApiError::BadRequest(format!("request body cannot be read: {error}")))?
+    {
+        if collected.len() + chunk.remaining() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        while chunk.has_remaining() {
+            let piece = chunk.chunk();
+            collected.extend_from_slice(piece);
+            let read = piece.len();
+            chunk.advance(read);
+        }
+    }
+    Ok(collected.freeze())
+}
+
+/// The raw query string, empty when there is none (warp's own `raw()`
+/// rejects a request without one).
+pub fn raw_query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
+    warp::query::raw().or(warp::any().map(String::new)).unify()
+}

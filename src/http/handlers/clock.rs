@@ -1,0 +1,35 @@
+//! `/_mock/clock`: read, freeze, advance and resume the mock's clock.
+
+use bytes::Bytes;
+use warp::reply::Response;
+
+use crate::http::bodies::{self, Advance, Freeze};
+use crate::http::error::ApiError;
+use crate::http::views::ClockView;
+use crate::mock::Mock;
+
+use super::json;
+
+/// `GET /_mock/clock`
+pub async fn get(mock: Mock) -> Result<Response, ApiError> {
+    Ok(json(&ClockView::from(mock.clock())))
+}
+
+/// `POST /_mock/clock/freeze` with optional `{"at": RFC 3339}`
+pub async fn freeze(body: Bytes, mock: Mock) -> Result<Response, ApiError> {
+    let freeze: Freeze = bodies::parse(&body)?;
+    let reading = mock.freeze_clock(freeze.at)?;
+    Ok(json(&ClockView::from(reading)))
+}
+
+/// `POST /_mock/clock/advance` with `{"seconds": N}`
+pub async fn advance(body: Bytes, mock: Mock) -> Result<Response, ApiError> {
+    let advance: Advance = bodies::parse(&body)?;
+    let reading = mock.advance_clock(advance.step()?)?;
+    Ok(json(&ClockView::from(reading)))
+}
+
+/// `POST /_mock/clock/resume`
+pub async fn resume(mock: Mock) -> Result<Response, ApiError> {
+    Ok(json(&ClockView::from(mock.resume_clock()?)))
+}

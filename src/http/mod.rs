@@ -1,0 +1,70 @@
+//! The HTTP surface: warp routes over the [`Mock`].
+//!
+//! [`routes`] joins the GitLab-shaped routes (served both bare and under
+//! `/api/v4`, because real clients always add that prefix) with the
+//! `/_mock` control routes, then renders every rejection once, at the very
+//! outside, as a JSON error.
+//!
+//! Each route is built in the same order: path, method, authentication,
+//! body, shared state, handler. Putting the path first keeps a wrong URL a
+//! 404 and a wrong method a 405, whatever the headers say.
+
+mod bodies;
+mod control;
+mod error;
+mod filters;
+mod gitlab;
+mod handlers;
+mod trigger_params;
+mod views;
+
+use std::sync::Arc;
+
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::{Reply, Response};
+
+use crate::mock::Mock;
+
+pub use error::ApiError;
+pub use filters::MAX_BODY_BYTES;
+
+/// What the routes need besides the mock.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The token every authenticated route expects.
+    pub token: Arc<str>,
+    /// Whether `POST /_mock/reset` may run.
+    pub allow_reset: bool,
+    /// The base URL used in links when a request has no `Host` header.
+    pub public_url: Arc<str>,
+}
+
+/// Every route of the mock, ready to serve.
+pub fn routes(mock: Mock, settings: Settings) -> BoxedFilter<(Response,)> {
+    let gitlab = gitlab::routes(&mock, &settings);
+    let api_v4 = warp::path!("api" / "v4" / ..).and(gitlab.clone());
+
+    control::routes(&mock, &settings)
+        .or(api_v4)
+        .unify()
+        .or(gitlab)
+        .unify()
+        .recover(error::recover)
+        .unify()
+        .with(warp::log::custom(log_request))
+        .map(Reply::into_response)
+        .boxed()
+}
+
+/// One line per request: debug when it went well, warn for a client's
+/// mistake, error for the mock's own.
+fn log_request(info: warp::log::Info<'_>) {
+    let (method, path, status) = (info.method(), info.path(), info.status().as_u16());
+    let elapsed_us = info.elapsed().as_micros() as u64;
+    match status {
+        500.. => tracing::error!(%method, path, status, elapsed_us, "request failed"),
+        400.. => tracing::warn!(%method, path, status, elapsed_us, "request refused"),
+        _ => tracing::debug!(%method, path, status, elapsed_us, "request served"),
+    }
+}

@@ -1,0 +1,33 @@
+//! gitlab-mock: a stand-in for GitLab API v4's pipeline endpoints, driven by
+//! scripted scenarios and a clock that tests can freeze and move.
+//!
+//! A system under test triggers a pipeline and polls it exactly as it would
+//! against GitLab. The pipeline's status is computed from its scenario, its
+//! creation time and the mock's clock, so a test that freezes the clock and
+//! advances it by five minutes sees a five-minute pipeline finish at once.
+//!
+//! # Layout
+//!
+//! - [`config`]: command-line flags and `MOCK_*` environment variables.
+//! - [`clock`]: the [`Clock`](clock::Clock) trait, the system clock and the
+//!   virtual clock that can be frozen, advanced and resumed.
+//! - [`status`]: GitLab's pipeline status vocabulary.
+//! - [`lifecycle`]: the pure function from behaviour, creation time and
+//!   now to a status.
+//! - [`model`]: scenarios and pipelines as plain values.
+//! - [`presets`]: the scenarios a fresh database starts with.
+//! - [`store`]: SQLite persistence; the only module with SQL.
+//! - [`mock`]: the domain layer joining store and clock.
+//! - [`http`]: warp routes, handlers, request decoding and JSON views.
+//! - [`server`]: binding and serving.
+
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod lifecycle;
+pub mod mock;
+pub mod model;
+pub mod presets;
+pub mod server;
+pub mod status;
+pub mod store;

@@ -1,0 +1,90 @@
+//! Starting the mock: open the store, restore the clock, bind, serve.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::clock::{ClockState, SystemClock, VirtualClock};
+use crate::config::Config;
+use crate::http::{Settings, routes};
+use crate::mock::Mock;
+use crate::store::{Store, StoreError};
+
+/// Why the mock could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open database {path:?}: {source}")]
+    Database { path: String, source: StoreError },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A mock bound to its address and ready to serve.
+pub struct Bound {
+    addr: SocketAddr,
+    listener: TcpListener,
+    mock: Mock,
+    settings: Settings,
+}
+
+impl Bound {
+    /// Opens the database named by `config`, restores the clock as it was
+    /// left, and binds the listener.
+    pub async fn new(config: &Config) -> Result<Self, StartError> {
+        let database = |source| StartError::Database {
+            path: config.db.clone(),
+            source,
+        };
+        let store = Store::open(&config.db).map_err(database)?;
+        let saved = store.clock_state().map_err(database)?;
+        let clock = Arc::new(VirtualClock::new(
+            SystemClock,
+            saved.unwrap_or(ClockState::SYSTEM),
+        ));
+
+        let requested = SocketAddr::new(config.bind, config.port);
+        let bind = |source| StartError::Bind {
+            addr: requested,
+            source,
+        };
+        let listener = TcpListener::bind(requested).await.map_err(bind)?;
+        let addr = listener.local_addr().map_err(bind)?;
+
+        let settings = Settings {
+            token: Arc::from(config.token.as_str()),
+            allow_reset: config.allow_reset,
+            public_url: Arc::from(format!("http://{addr}")),
+        };
+        Ok(Self {
+            addr,
+            listener,
+            mock: Mock::new(store, clock),
+            settings,
+        })
+    }
+
+    /// The address actually bound, with the real port when 0 was asked.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The mock behind the routes, for callers that drive it directly.
+    pub fn mock(&self) -> &Mock {
+        &self.mock
+    }
+
+    /// Serves until `shutdown` completes, then finishes requests in flight.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let routes = routes(self.mock, self.settings);
+        warp::serve(routes)
+            .incoming(self.listener)
+            .graceful(shutdown)
+            .run()
+            .await;
+    }
+}

@@ -1,0 +1,108 @@
+//! SQL for the `scenarios` table.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::model::Scenario;
+
+use super::{Store, StoreError};
+
+const COLUMNS: &str = "scenario_id, name, terminal_after_seconds, terminal_status, never_complete";
+
+impl Store {
+    /// Every scenario, ordered by id.
+    pub fn scenarios(&self) -> Result<Vec<Scenario>, StoreError> {
+        let conn = self.conn.lock();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM scenarios ORDER BY scenario_id"
+        ))?;
+        let rows = statement.query_map([], read_scenario)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One scenario by id.
+    pub fn scenario(&self, scenario_id: i64) -> Result<Option<Scenario>, StoreError> {
+        let conn = self.conn.lock();
+        find_scenario(&conn, scenario_id)
+    }
+
+    /// Stores a new scenario; `false` when the id is already taken.
+    pub fn insert_scenario(&self, scenario: &Scenario) -> Result<bool, StoreError> {
+        let conn = self.conn.lock();
+        insert_scenario_row(&conn, scenario)
+    }
+
+    /// Rewrites a scenario through `change` under one lock, so two
+    /// concurrent updates cannot interleave. `Ok(None)` when it does not
+    /// exist; an error from `change` leaves the row untouched.
+    pub fn update_scenario<E: From<StoreError>>(
+        &self,
+        scenario_id: i64,
+        change: impl FnOnce(Scenario) -> Result<Scenario, E>,
+    ) -> Result<Option<Scenario>, E> {
+        let conn = self.conn.lock();
+        let Some(current) = find_scenario(&conn, scenario_id)? else {
+            return Ok(None);
+        };
+
+        let updated = change(current)?;
+        conn.prepare_cached(
+            "UPDATE scenarios SET name = ?2, terminal_after_seconds = ?3, terminal_status = ?4,
+             never_complete = ?5 WHERE scenario_id = ?1",
+        )
+        .and_then(|mut statement| {
+            statement.execute(params![
+                scenario_id,
+                updated.name,
+                updated.terminal_after_seconds,
+                updated.terminal_status.as_str(),
+                updated.never_complete,
+            ])
+        })
+        .map_err(StoreError::from)?;
+        Ok(Some(updated))
+    }
+
+    /// Removes a scenario; pipelines that used it keep their behaviour.
+    pub fn delete_scenario(&self, scenario_id: i64) -> Result<bool, StoreError> {
+        let conn = self.conn.lock();
+        let mut statement = conn.prepare_cached("DELETE FROM scenarios WHERE scenario_id = ?1")?;
+        Ok(statement.execute(params![scenario_id])? > 0)
+    }
+}
+
+fn find_scenario(conn: &Connection, scenario_id: i64) -> Result<Option<Scenario>, StoreError> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM scenarios WHERE scenario_id = ?1"
+    ))?;
+    Ok(statement
+        .query_row(params![scenario_id], read_scenario)
+        .optional()?)
+}
+
+/// Inserts unless the id exists; `true` when a row was written.
+pub(super) fn insert_scenario_row(
+    conn: &Connection,
+    scenario: &Scenario,
+) -> Result<bool, StoreError> {
+    let mut statement = conn.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO scenarios ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+    ))?;
+    let written = statement.execute(params![
+        scenario.scenario_id,
+        scenario.name,
+        scenario.terminal_after_seconds,
+        scenario.terminal_status.as_str(),
+        scenario.never_complete,
+    ])?;
+    Ok(written > 0)
+}
+
+fn read_scenario(row: &Row<'_>) -> rusqlite::Result<Scenario> {
+    Ok(Scenario {
+        scenario_id: row.get(0)?,
+        name: row.get(1)?,
+        terminal_after_seconds: row.get(2)?,
+        terminal_status: row.get(3)?,
+        never_complete: row.get(4)?,
+    })
+}
