@@ -14,17 +14,18 @@ use crate::status::PipelineStatus;
 use super::error::ApiError;
 
 /// Reads a JSON body; an empty body counts as `{}`. Broken JSON is a 400,
-/// JSON of the wrong shape or type a 422.
+/// JSON of the wrong shape or type a 422. The syntax is checked first, so a
+/// truncated body is never reported as a wrong field.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
         body
     };
-    serde_json::from_slice(body).map_err(|error| match error.classify() {
-        serde_json::error::Category::Data => ApiError::Unprocessable(error.to_string()),
-        _ => ApiError::BadRequest(format!("request body is not valid JSON: {error}")),
-    })
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|error| {
+        ApiError::BadRequest(format!("request body is not valid JSON: {error}"))
+    })?;
+    T::deserialize(value).map_err(|error| ApiError::Unprocessable(error.to_string()))
 }
 
 /// `POST /_mock/scenarios`.

@@ -1,0 +1,13 @@
+//! In-process tests of the HTTP API: every request goes through the real
+//! routes with `warp::test`, on a virtual clock frozen at [`support::START`]
+//! and moved only by explicit advances.
+
+mod clock;
+mod control;
+mod errors;
+mod polling;
+mod properties;
+mod scenarios;
+mod snapshots;
+mod support;
+mod trigger;
