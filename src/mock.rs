@@ -128,6 +128,9 @@ impl Mock {
         &self,
         request: &TriggerRequest,
     ) -> Result<(Option<i64>, Behaviour), MockError> {
+        if let Some(seconds) = request.terminal_after_seconds {
+            check_terminal_after(seconds).map_err(MockError::Invalid)?;
+        }
         if let Some(scenario_id) = request.scenario_id {
             let scenario = self.store.scenario(scenario_id)?.ok_or_else(|| {
                 MockError::Invalid(format!("scenario_id {scenario_id} does not exist"))
@@ -135,9 +138,6 @@ impl Mock {
             return Ok((Some(scenario_id), scenario.behaviour()));
         }
 
-        if let Some(seconds) = request.terminal_after_seconds {
-            check_terminal_after(seconds).map_err(MockError::Invalid)?;
-        }
         let behaviour = Behaviour {
             terminal_after_seconds: request
                 .terminal_after_seconds

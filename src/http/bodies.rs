@@ -7,7 +7,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer};
 
-use crate::mock::ScenarioPatch;
+use crate::clock::ClockError;
+use crate::mock::{MockError, ScenarioPatch};
 use crate::model::Scenario;
 use crate::status::PipelineStatus;
 
@@ -25,6 +26,9 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|error| {
         ApiError::BadRequest(format!("request body is not valid JSON: {error}"))
     })?;
+    if !value.is_object() {
+        return Err(ApiError::Unprocessable("request body must be a JSON object".into()));
+    }
     T::deserialize(value).map_err(|error| ApiError::Unprocessable(error.to_string()))
 }
 
@@ -62,14 +66,24 @@ impl From<NewScenario> for Scenario {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioChanges {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "not_null")]
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
     terminal_after_seconds: Option<Option<i64>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "not_null")]
     terminal_status: Option<PipelineStatus>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "not_null")]
     never_complete: Option<bool>,
+}
+
+/// A field that may be left out but, when sent, must hold a value: `null`
+/// is refused rather than silently read as "unchanged".
+fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`).
@@ -108,13 +122,15 @@ pub struct Advance {
 }
 
 impl Advance {
-    /// The step as a duration, refusing negative, infinite and absurd values.
+    /// The step in whole milliseconds, refusing negative and absurdly large
+    /// values.
     pub fn step(&self) -> Result<SignedDuration, ApiError> {
-        let invalid = || ApiError::Unprocessable("seconds must be a number zero or more".into());
         if self.seconds < 0.0 {
-            return Err(invalid());
+            return Err(ApiError::Unprocessable("seconds must be zero or more".into()));
         }
-        let step = SignedDuration::try_from_secs_f64(self.seconds).map_err(|_| invalid())?;
-        Ok(SignedDuration::from_millis(step.as_millis() as i64))
+        let too_far = || ApiError::from(MockError::Clock(ClockError::OutOfRange));
+        let step = SignedDuration::try_from_secs_f64(self.seconds).map_err(|_| too_far())?;
+        let millis = i64::try_from(step.as_millis()).map_err(|_| too_far())?;
+        Ok(SignedDuration::from_millis(millis))
     }
 }

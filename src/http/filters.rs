@@ -32,9 +32,7 @@ pub fn authenticated(token: Arc<str>) -> impl Filter<Extract = (), Error = Rejec
             move |private: Option<String>, authorization: Option<String>| {
                 let token = token.clone();
                 async move {
-                    let bearer = authorization
-                        .as_deref()
-                        .and_then(|value| value.strip_prefix("Bearer "));
+                    let bearer = authorization.as_deref().and_then(bearer_token);
                     let presented = [private.as_deref(), bearer];
                     match presented.contains(&Some(&*token)) {
                         true => Ok(()),
@@ -44,6 +42,13 @@ pub fn authenticated(token: Arc<str>) -> impl Filter<Extract = (), Error = Rejec
             },
         )
         .untuple_one()
+}
+
+/// The credentials of an `Authorization: Bearer …` header; the scheme is
+/// case-insensitive, as HTTP says.
+fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, credentials) = authorization.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| credentials.trim())
 }
 
 /// The request's `Content-Type`, if any.

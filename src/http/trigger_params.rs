@@ -170,10 +170,12 @@ fn variables(value: Option<&Value>) -> Result<BTreeMap<String, String>, ApiError
         .collect()
 }
 
-/// An integer sent as a JSON number or, from a form, as decimal text.
+/// An integer sent as a JSON number or, from a form, as decimal text; an
+/// empty form field counts as not sent.
 fn optional_integer(fields: &Fields, name: &str) -> Result<Option<i64>, ApiError> {
     let integer = match fields.get(name) {
         None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(text)) if text.is_empty() => return Ok(None),
         Some(Value::Number(number)) => number.as_i64(),
         Some(Value::String(text)) => text.trim().parse().ok(),
         Some(_) => None,
@@ -186,6 +188,7 @@ fn optional_integer(fields: &Fields, name: &str) -> Result<Option<i64>, ApiError
 fn optional_status(fields: &Fields, name: &str) -> Result<Option<PipelineStatus>, ApiError> {
     let text = match fields.get(name) {
         None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(text)) if text.is_empty() => return Ok(None),
         Some(Value::String(text)) => text,
         Some(_) => return Err(ApiError::Unprocessable(format!("{name} must be a string"))),
     };

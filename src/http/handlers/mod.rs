@@ -30,7 +30,7 @@ fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// A positive integer path segment, or 400 naming the parameter as GitLab
+/// A non-negative integer path segment, or 400 naming the parameter as GitLab
 /// does (`pipeline_id is invalid`).
 fn id_param(segment: &str, name: &str) -> Result<i64, ApiError> {
     segment
