@@ -1,0 +1,5 @@
+//! End-to-end tests that spawn the real `gitlab-mock` binary and drive it
+//! over HTTP.
+
+mod restart;
+mod support;
