@@ -2,4 +2,5 @@
 //! over HTTP.
 
 mod restart;
+mod seed_curl;
 mod support;

@@ -224,6 +224,12 @@ impl MockProcess {
         reading(self.get("/_mock/clock").await.expect(StatusCode::OK))
     }
 
+    /// Freezes the clock at its current instant and returns it.
+    pub async fn freeze(&self) -> Timestamp {
+        let reply = Reply::of(self.authorized(Method::POST, "/_mock/clock/freeze")).await;
+        frozen_instant(reply.expect(StatusCode::OK))
+    }
+
     /// Freezes the clock at `at`, which must not be in the clock's past.
     pub async fn freeze_at(&self, at: Timestamp) -> Timestamp {
         let body = json!({ "at": stamp(at) });
