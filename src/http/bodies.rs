@@ -27,7 +27,9 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         ApiError::BadRequest(format!("request body is not valid JSON: {error}"))
     })?;
     if !value.is_object() {
-        return Err(ApiError::Unprocessable("request body must be a JSON object".into()));
+        return Err(ApiError::Unprocessable(
+            "request body must be a JSON object".into(),
+        ));
     }
     T::deserialize(value).map_err(|error| ApiError::Unprocessable(error.to_string()))
 }
@@ -126,7 +128,9 @@ impl Advance {
     /// values.
     pub fn step(&self) -> Result<SignedDuration, ApiError> {
         if self.seconds < 0.0 {
-            return Err(ApiError::Unprocessable("seconds must be zero or more".into()));
+            return Err(ApiError::Unprocessable(
+                "seconds must be zero or more".into(),
+            ));
         }
         let too_far = || ApiError::from(MockError::Clock(ClockError::OutOfRange));
         let step = SignedDuration::try_from_secs_f64(self.seconds).map_err(|_| too_far())?;

@@ -48,7 +48,9 @@ pub fn authenticated(token: Arc<str>) -> impl Filter<Extract = (), Error = Rejec
 /// case-insensitive, as HTTP says.
 fn bearer_token(authorization: &str) -> Option<&str> {
     let (scheme, credentials) = authorization.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| credentials.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credentials.trim())
 }
 
 /// The request's `Content-Type`, if any.

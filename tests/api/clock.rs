@@ -75,6 +75,13 @@ async fn advance_adds_seconds() {
         .json("POST", "/_mock/clock/advance", json!({"seconds": "10"}))
         .await;
     let missing = mock.json("POST", "/_mock/clock/advance", json!({})).await;
+    let wraps = mock
+        .json(
+            "POST",
+            "/_mock/clock/advance",
+            json!({"seconds": 18446744073709548.0}),
+        )
+        .await;
     let huge = mock
         .json("POST", "/_mock/clock/advance", json!({"seconds": 1e15}))
         .await;
@@ -87,6 +94,7 @@ async fn advance_adds_seconds() {
     text.expect(422);
     missing.expect_error_mentioning(422, "missing field `seconds`");
     huge.expect_error_mentioning(422, "largest supported instant");
+    wraps.expect_error_mentioning(422, "largest supported instant");
     assert_eq!(
         mock.get("/_mock/clock").await.body["now"],
         "2026-12-03T10:01:30.250Z"

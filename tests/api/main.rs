@@ -3,6 +3,7 @@
 //! and moved only by explicit advances.
 
 mod clock;
+mod contract;
 mod control;
 mod errors;
 mod polling;

@@ -180,6 +180,39 @@ async fn unknown_scenarios_are_404() {
     );
 }
 
+/// A body that is not an object, or a field sent as `null` that cannot be
+/// cleared, is refused rather than half-read.
+#[tokio::test]
+async fn update_refuses_arrays_and_nulls() {
+    let mock = TestMock::new();
+
+    let array = mock
+        .json(
+            "POST",
+            "/_mock/scenarios",
+            json!([901, "x", 5, "failed", false]),
+        )
+        .await;
+    let null_name = mock
+        .json("PUT", "/_mock/scenarios/42", json!({"name": null}))
+        .await;
+    let null_status = mock
+        .json(
+            "PUT",
+            "/_mock/scenarios/42",
+            json!({"terminal_status": null}),
+        )
+        .await;
+
+    array.expect_error_mentioning(422, "must be a JSON object");
+    null_name.expect_error_mentioning(422, "invalid type: null");
+    null_status.expect(422);
+    assert_eq!(
+        mock.get("/_mock/scenarios").await.body[42]["name"],
+        "after 42 seconds"
+    );
+}
+
 /// Delete answers 204 with no body; the preset is then gone.
 #[tokio::test]
 async fn delete_removes_a_preset() {

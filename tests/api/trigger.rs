@@ -246,7 +246,7 @@ async fn trigger_requires_the_token() {
     let path = "/projects/123/trigger/pipeline";
 
     let bearer = anonymous("POST", path)
-        .header("authorization", "Bearer MOCK_SUPER_SECRET")
+        .header("authorization", "bearer MOCK_SUPER_SECRET")
         .json(&fields);
     let wrong = anonymous("POST", path)
         .header("private-token", "nope")
