@@ -7,6 +7,8 @@ use std::net::IpAddr;
 
 use clap::Parser;
 
+use crate::lifecycle::InitialStatus;
+
 /// The port served when none is given.
 pub const DEFAULT_PORT: u16 = 8000;
 /// The token accepted when none is given.
@@ -38,6 +40,51 @@ pub struct Config {
     /// Enable `POST /_mock/reset`, which wipes pipelines and custom scenarios.
     #[arg(long, env = "MOCK_ALLOW_RESET")]
     pub allow_reset: bool,
+
+    /// A trigger token valid for every project (repeatable; the variable
+    /// takes a comma-separated list).
+    #[arg(
+        long = "trigger-token",
+        env = "MOCK_TRIGGER_TOKENS",
+        value_delimiter = ','
+    )]
+    pub trigger_tokens: Vec<String>,
+
+    /// A token of a user who is a member of no project: project routes
+    /// answer it with 404 (repeatable; the variable takes a comma-separated
+    /// list).
+    #[arg(
+        long = "non-member-token",
+        env = "MOCK_NON_MEMBER_TOKENS",
+        value_delimiter = ','
+    )]
+    pub non_member_tokens: Vec<String>,
+
+    /// Answer GitLab-shaped reads without credentials with GitLab's
+    /// `404 Project Not Found` for a private project, instead of 401.
+    #[arg(long, env = "MOCK_PRIVATE_PROJECTS")]
+    pub private_projects: bool,
+
+    /// The status pipelines of seed-shaped scenarios start in: `running`
+    /// (the seed) or `created` (GitLab).
+    #[arg(long, env = "MOCK_INITIAL_STATUS", value_enum, default_value_t = Initial::Running)]
+    pub initial_status: Initial,
+}
+
+/// The choices of `--initial-status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Initial {
+    Running,
+    Created,
+}
+
+impl From<Initial> for InitialStatus {
+    fn from(initial: Initial) -> Self {
+        match initial {
+            Initial::Running => InitialStatus::Running,
+            Initial::Created => InitialStatus::Created,
+        }
+    }
 }
 
 impl Config {
@@ -50,6 +97,10 @@ impl Config {
             db: ":memory:".into(),
             token: DEFAULT_TOKEN.into(),
             allow_reset: true,
+            trigger_tokens: Vec::new(),
+            non_member_tokens: Vec::new(),
+            private_projects: false,
+            initial_status: Initial::Running,
         }
     }
 }

@@ -1,26 +1,127 @@
-//! How a pipeline's status follows from its behaviour and the clock.
+//! How a pipeline's status follows from its timeline and the clock.
 //!
 //! Status is never stored as truth: it is computed on every read by
-//! [`observe`], a pure function of what the pipeline was told to do, when it
-//! was created and what time it is now. That is what makes a frozen clock
-//! enough to make every answer deterministic, and what lets the property
-//! tests check the invariants without a server.
+//! [`observe`], a pure function of the pipeline's [`Run`] (its timeline,
+//! when the run began, whether it was canceled) and the current instant.
+//! That is what makes a frozen clock enough to make every answer
+//! deterministic, and what lets the property tests check the invariants
+//! without a server.
+//!
+//! A [`Timeline`] is an ordered list of phases, each a status held for some
+//! seconds (or forever), followed by a terminal status. The seed's
+//! scenarios are the one-phase case: `running` for N seconds, then the
+//! terminal status.
 
 use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
 
 use crate::status::PipelineStatus;
 
-/// The status every pipeline shows until its scenario says otherwise.
-pub const INITIAL_STATUS: PipelineStatus = PipelineStatus::Running;
+/// One status held for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phase {
+    pub status: PipelineStatus,
+    /// How long the status lasts; `None` holds it forever.
+    pub seconds: Option<i64>,
+}
 
 /// What a pipeline does over time, fixed when it is triggered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Behaviour {
-    /// Seconds from creation until the terminal status; `None` means the
-    /// pipeline never completes.
-    pub terminal_after_seconds: Option<i64>,
-    /// The status reached once the time is up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub phases: Vec<Phase>,
+    /// The status reached after the last phase, unless a phase lasts
+    /// forever.
     pub terminal_status: PipelineStatus,
+}
+
+/// Which status a pipeline shows before its scenario's phases begin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InitialStatus {
+    /// The seed's choice: triggered pipelines start `running`.
+    #[default]
+    Running,
+    /// GitLab's: the trigger answers `created`, and the pipeline runs from
+    /// the same instant.
+    Created,
+}
+
+impl Timeline {
+    /// The seed's shape: `running` for `seconds` (forever when `None`), then
+    /// `terminal_status`, preceded by a zero-length `created` phase when
+    /// the mock starts pipelines as GitLab does.
+    pub fn seed(
+        seconds: Option<i64>,
+        terminal_status: PipelineStatus,
+        initial: InitialStatus,
+    ) -> Self {
+        let running = Phase {
+            status: PipelineStatus::Running,
+            seconds,
+        };
+        let phases = match initial {
+            InitialStatus::Running => vec![running],
+            InitialStatus::Created => {
+                vec![
+                    Phase {
+                        status: PipelineStatus::Created,
+                        seconds: Some(0),
+                    },
+                    running,
+                ]
+            }
+        };
+        Self {
+            phases,
+            terminal_status,
+        }
+    }
+
+    /// Seconds from start to the terminal status; `None` if it is never
+    /// reached.
+    pub fn total_seconds(&self) -> Option<i64> {
+        self.phases.iter().map(|phase| phase.seconds).sum()
+    }
+
+    /// The status shown at the very instant the run begins, before any
+    /// zero-length phase has passed: what the trigger answers.
+    pub fn first_status(&self) -> PipelineStatus {
+        self.phases
+            .first()
+            .map_or(self.terminal_status, |phase| phase.status)
+    }
+
+    /// Every transition the timeline makes, as (seconds from start, status
+    /// entered), starting with the first status at 0. Stops at a phase that
+    /// lasts forever.
+    pub fn transitions(&self) -> Vec<(i64, PipelineStatus)> {
+        let mut transitions = vec![(0, self.first_status())];
+        let mut elapsed = 0i64;
+
+        for (index, phase) in self.phases.iter().enumerate() {
+            let Some(seconds) = phase.seconds else { break };
+            elapsed = elapsed.saturating_add(seconds);
+            let next = self
+                .phases
+                .get(index + 1)
+                .map_or(self.terminal_status, |p| p.status);
+            transitions.push((elapsed, next));
+        }
+        transitions
+    }
+}
+
+/// One run of a pipeline: its timeline from an anchor instant (creation,
+/// or the latest retry), possibly cut short by a cancel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub timeline: Timeline,
+    pub created_at: Timestamp,
+    /// When the current run began: `created_at`, or the latest retry.
+    pub anchor: Timestamp,
+    /// When a cancel request took effect, if one did during this run.
+    pub canceled_at: Option<Timestamp>,
+    /// `started_at` of earlier runs; GitLab keeps the first one.
+    pub earlier_started_at: Option<Timestamp>,
 }
 
 /// What a read of the pipeline shows at one instant.
@@ -29,44 +130,91 @@ pub struct Observation {
     pub status: PipelineStatus,
     /// The instant of the last transition at or before the reading.
     pub updated_at: Timestamp,
+    /// When the pipeline first entered `running`.
+    pub started_at: Option<Timestamp>,
+    /// When the run entered `success`, `failed` or `canceled`.
+    pub finished_at: Option<Timestamp>,
 }
 
-impl Behaviour {
-    /// The seed's default: success after five minutes.
-    pub const DEFAULT: Behaviour = Behaviour {
-        terminal_after_seconds: Some(300),
-        terminal_status: PipelineStatus::Success,
-    };
+impl Observation {
+    /// Whole seconds from start to finish, once finished.
+    pub fn duration(&self) -> Option<i64> {
+        Some(self.finished_at?.duration_since(self.started_at?).as_secs())
+    }
 
-    /// A pipeline that stays running forever.
-    pub fn never_complete(terminal_status: PipelineStatus) -> Self {
+    /// Whole seconds the pipeline waited before running; GitLab prints
+    /// `null` for zero.
+    pub fn queued_duration(&self, created_at: Timestamp) -> Option<i64> {
+        let seconds = self.started_at?.duration_since(created_at).as_secs();
+        (seconds != 0).then_some(seconds)
+    }
+}
+
+impl Run {
+    /// A fresh run starting at `created_at`.
+    pub fn new(timeline: Timeline, created_at: Timestamp) -> Self {
         Self {
-            terminal_after_seconds: None,
-            terminal_status,
+            timeline,
+            created_at,
+            anchor: created_at,
+            canceled_at: None,
+            earlier_started_at: None,
         }
     }
 
-    /// The instant the terminal status begins for a pipeline created at
-    /// `created_at`, if it ever does.
-    pub fn finishes_at(&self, created_at: Timestamp) -> Option<Timestamp> {
-        let seconds = self.terminal_after_seconds?;
-        created_at
+    /// The instant a transition `seconds` after the anchor happens.
+    fn at(&self, seconds: i64) -> Option<Timestamp> {
+        self.anchor
             .checked_add(SignedDuration::from_secs(seconds))
             .ok()
     }
 }
 
-/// The status and `updated_at` of a pipeline created at `created_at`, read
-/// at `now`. The terminal status starts at exactly `created_at + N`.
-pub fn observe(behaviour: &Behaviour, created_at: Timestamp, now: Timestamp) -> Observation {
-    match behaviour.finishes_at(created_at) {
-        Some(finished_at) if now >= finished_at => Observation {
-            status: behaviour.terminal_status,
-            updated_at: finished_at,
-        },
-        _ => Observation {
-            status: INITIAL_STATUS,
-            updated_at: created_at,
-        },
+/// The pipeline's state at `now`. Transitions take effect at exactly their
+/// instant; a cancel takes effect at `canceled_at`.
+pub fn observe(run: &Run, now: Timestamp) -> Observation {
+    let horizon = run
+        .canceled_at
+        .map_or(now, |canceled_at| canceled_at.min(now));
+    let mut seen = Observation {
+        status: run.timeline.first_status(),
+        updated_at: run.anchor,
+        started_at: run.earlier_started_at,
+        finished_at: None,
+    };
+
+    for (seconds, status) in run.timeline.transitions() {
+        match run.at(seconds) {
+            Some(instant) if instant <= horizon => enter(&mut seen, status, instant),
+            _ => break,
+        }
     }
+
+    if let Some(canceled_at) = run.canceled_at.filter(|canceled_at| *canceled_at <= now) {
+        enter(&mut seen, PipelineStatus::Canceled, canceled_at);
+    }
+    seen
+}
+
+/// The state right at creation, before zero-length phases pass: what the
+/// trigger answers.
+pub fn at_creation(run: &Run) -> Observation {
+    let first = run.timeline.first_status();
+    let mut seen = Observation {
+        status: first,
+        updated_at: run.created_at,
+        started_at: None,
+        finished_at: None,
+    };
+    enter(&mut seen, first, run.created_at);
+    seen
+}
+
+fn enter(seen: &mut Observation, status: PipelineStatus, instant: Timestamp) {
+    seen.status = status;
+    seen.updated_at = instant;
+    if status == PipelineStatus::Running && seen.started_at.is_none() {
+        seen.started_at = Some(instant);
+    }
+    seen.finished_at = status.stamps_finish().then_some(instant);
 }

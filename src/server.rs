@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use crate::clock::{ClockState, SystemClock, VirtualClock};
 use crate::config::Config;
 use crate::http::{Settings, routes};
-use crate::mock::Mock;
+use crate::mock::{Mock, MockOptions};
 use crate::store::{Store, StoreError};
 
 /// Why the mock could not start.
@@ -56,14 +56,20 @@ impl Bound {
         let addr = listener.local_addr().map_err(bind)?;
 
         let settings = Settings {
-            token: Arc::from(config.token.as_str()),
             allow_reset: config.allow_reset,
-            public_url: Arc::from(format!("http://{addr}")),
+            non_member_tokens: Arc::from(config.non_member_tokens.clone()),
+            private_projects: config.private_projects,
+            ..Settings::new(&config.token, &format!("http://{addr}"))
         };
+        let options = MockOptions {
+            initial_status: config.initial_status.into(),
+            global_trigger_tokens: config.trigger_tokens.clone(),
+        };
+        let mock = Mock::with_options(store, clock, options);
         Ok(Self {
             addr,
             listener,
-            mock: Mock::new(store, clock),
+            mock,
             settings,
         })
     }

@@ -65,6 +65,40 @@ impl PipelineStatus {
         }
     }
 
+    /// GitLab's "completed" statuses: the pipeline is done and will not
+    /// change again unless retried.
+    pub fn is_completed(self) -> bool {
+        matches!(
+            self,
+            Self::Success | Self::Failed | Self::Canceled | Self::Skipped
+        )
+    }
+
+    /// Statuses that stamp `finished_at` and `duration` when entered.
+    pub fn stamps_finish(self) -> bool {
+        matches!(self, Self::Success | Self::Failed | Self::Canceled)
+    }
+
+    /// Statuses a cancel request moves to `canceled`; GitLab leaves the
+    /// others as they are.
+    pub fn is_cancelable(self) -> bool {
+        matches!(
+            self,
+            Self::Created
+                | Self::WaitingForResource
+                | Self::Preparing
+                | Self::WaitingForCallback
+                | Self::Pending
+                | Self::Running
+                | Self::Scheduled
+        )
+    }
+
+    /// Statuses a retry restarts.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Self::Failed | Self::Canceled)
+    }
+
     /// All spellings joined for error messages.
     pub fn spellings() -> String {
         let names: Vec<&str> = Self::ALL.iter().map(|status| status.as_str()).collect();

@@ -1,11 +1,11 @@
 //! Properties of the pure parts of the time model: how a pipeline's status
-//! follows from its behaviour and the clock, and how the clock may move.
+//! follows from its timeline and the clock, and how the clock may move.
 
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 
 use gitlab_mock::clock::ClockState;
-use gitlab_mock::lifecycle::{Behaviour, INITIAL_STATUS, observe};
+use gitlab_mock::lifecycle::{Phase, Run, Timeline, at_creation, observe};
 use gitlab_mock::status::PipelineStatus;
 
 fn instant() -> impl Strategy<Value = Timestamp> {
@@ -13,87 +13,141 @@ fn instant() -> impl Strategy<Value = Timestamp> {
     (946_684_800_000i64..4_102_444_800_000).prop_map(|ms| Timestamp::from_millisecond(ms).unwrap())
 }
 
-fn behaviour() -> impl Strategy<Value = Behaviour> {
-    let seconds = proptest::option::weighted(0.8, 0i64..100_000);
-    let status = proptest::sample::select(PipelineStatus::ALL.to_vec());
-    (seconds, status).prop_map(|(terminal_after_seconds, terminal_status)| Behaviour {
-        terminal_after_seconds,
-        terminal_status,
-    })
+fn any_status() -> impl Strategy<Value = PipelineStatus> {
+    proptest::sample::select(PipelineStatus::ALL.to_vec())
 }
 
-/// A clock operation (0 freeze, 1 advance, 2 resume), its amount in
-/// milliseconds, and how far the source clock moves first.
-fn operation() -> impl Strategy<Value = (u8, i64, i64)> {
-    (0u8..3, -5_000i64..5_000_000, 0i64..5_000_000)
+/// A status a phase may hold: anything but the completed ones.
+fn phase_status() -> impl Strategy<Value = PipelineStatus> {
+    let open: Vec<_> = PipelineStatus::ALL
+        .into_iter()
+        .filter(|s| !s.is_completed())
+        .collect();
+    proptest::sample::select(open)
+}
+
+/// Up to six phases, the last possibly lasting forever, then a terminal
+/// status.
+fn timeline() -> impl Strategy<Value = Timeline> {
+    let phase = (phase_status(), 0i64..1_000).prop_map(|(status, seconds)| Phase {
+        status,
+        seconds: Some(seconds),
+    });
+    let phases = proptest::collection::vec(phase, 0..6);
+    (phases, any::<bool>(), phase_status(), any_status()).prop_map(
+        |(mut phases, forever, last, terminal_status)| {
+            if forever {
+                phases.push(Phase {
+                    status: last,
+                    seconds: None,
+                });
+            }
+            Timeline {
+                phases,
+                terminal_status,
+            }
+        },
+    )
+}
+
+fn after(start: Timestamp, millis: i64) -> Timestamp {
+    start + SignedDuration::from_millis(millis)
 }
 
 proptest! {
-    /// Status is initial before `created_at + N` and terminal from exactly
-    /// that instant.
+    /// Each transition takes effect at exactly its instant: the status just
+    /// before is the previous one, the status at it is the new one.
     #[test]
-    fn terminal_exactly_at_the_boundary(behaviour in behaviour(), created in instant()) {
-        let Some(seconds) = behaviour.terminal_after_seconds else { return Ok(()) };
-        let boundary = created + SignedDuration::from_secs(seconds);
-        let just_before = boundary - SignedDuration::from_millis(1);
+    fn transitions_happen_exactly_on_time(timeline in timeline(), created in instant()) {
+        let run = Run::new(timeline.clone(), created);
+        let transitions = timeline.transitions();
 
-        if just_before >= created {
-            prop_assert_eq!(observe(&behaviour, created, just_before).status, INITIAL_STATUS);
+        for (seconds, _) in &transitions {
+            let at = after(created, seconds * 1000);
+            let expected = transitions.iter().rev().find(|(t, _)| t <= seconds).unwrap().1;
+            prop_assert_eq!(observe(&run, at).status, expected);
+
+            if *seconds > 0 {
+                let before = transitions.iter().rev().find(|(t, _)| t < seconds).unwrap().1;
+                prop_assert_eq!(observe(&run, after(at, -1)).status, before);
+            }
         }
-        let at = observe(&behaviour, created, boundary);
-        prop_assert_eq!(at.status, behaviour.terminal_status);
-        prop_assert_eq!(at.updated_at, boundary);
     }
 
-    /// Once terminal, a later reading is the same terminal observation.
+    /// Once a completed status is seen, every later reading is identical.
     #[test]
-    fn terminal_stays_terminal(
-        behaviour in behaviour(),
-        created in instant(),
-        first in 0i64..200_000_000,
-        later in 0i64..200_000_000,
+    fn completed_stays_completed(
+        timeline in timeline(), created in instant(),
+        first in 0i64..10_000_000, later in 0i64..100_000_000,
     ) {
-        let first_at = created + SignedDuration::from_millis(first);
-        let later_at = first_at + SignedDuration::from_millis(later);
-        let before = observe(&behaviour, created, first_at);
-        let after = observe(&behaviour, created, later_at);
+        let run = Run::new(timeline, created);
+        let before = observe(&run, after(created, first));
+        let later = observe(&run, after(created, first + later));
 
-        let finished = behaviour.finishes_at(created).is_some_and(|end| first_at >= end);
-        if finished {
-            prop_assert_eq!(after, before);
+        if before.status.is_completed() {
+            prop_assert_eq!(later, before);
         }
-        prop_assert!(after.updated_at >= before.updated_at, "updated_at went back");
+        prop_assert!(later.updated_at >= before.updated_at, "updated_at went back");
     }
 
-    /// A never-completing behaviour shows the initial status forever.
+    /// A timeline whose last phase lasts forever never reaches its terminal
+    /// status.
     #[test]
-    fn never_complete_never_changes(
-        status in proptest::sample::select(PipelineStatus::ALL.to_vec()),
-                                    created in instant(), elapsed in 0i64..i64::from(u32::MAX)) {
-        let behaviour = Behaviour::never_complete(status);
-        let seen = observe(&behaviour, created, created + SignedDuration::from_millis(elapsed));
-        prop_assert_eq!(seen.status, INITIAL_STATUS);
+    fn forever_never_finishes(timeline in timeline(), created in instant(), elapsed in 0i64..i64::from(u32::MAX)) {
+        prop_assume!(timeline.total_seconds().is_none());
+        let seen = observe(&Run::new(timeline.clone(), created), after(created, elapsed));
+
+        prop_assert!(timeline.phases.iter().any(|phase| phase.status == seen.status));
+        prop_assert_eq!(seen.finished_at, None);
+    }
+
+    /// The lifecycle timestamps are consistent with each other and the
+    /// clock: `created_at <= started_at <= finished_at`, `updated_at <= now`,
+    /// `finished_at` only on success, failed or canceled, `started_at` once
+    /// running was entered.
+    #[test]
+    fn timestamps_are_consistent(timeline in timeline(), created in instant(), elapsed in 0i64..10_000_000) {
+        let now = after(created, elapsed);
+        let seen = observe(&Run::new(timeline, created), now);
+
+        prop_assert!(created <= seen.updated_at && seen.updated_at <= now);
+        prop_assert_eq!(seen.finished_at.is_some(), seen.status.stamps_finish());
+        if let Some(started) = seen.started_at {
+            prop_assert!(created <= started && started <= now);
+            prop_assert!(seen.finished_at.is_none_or(|finished| started <= finished));
+        }
+        if seen.status == PipelineStatus::Running {
+            prop_assert!(seen.started_at.is_some());
+        }
+        prop_assert!(seen.duration().is_none_or(|seconds| seconds >= 0));
+    }
+
+    /// The trigger answers the first phase's status, stamped at creation.
+    #[test]
+    fn creation_shows_the_first_status(timeline in timeline(), created in instant()) {
+        let seen = at_creation(&Run::new(timeline.clone(), created));
+        prop_assert_eq!(seen.status, timeline.first_status());
         prop_assert_eq!(seen.updated_at, created);
     }
 
-    /// `created_at <= updated_at <= now` for every reading at or after
-    /// creation.
+    /// A cancel at an instant when the pipeline is cancelable shows
+    /// `canceled` from then on, with `finished_at` at the cancel.
     #[test]
-    fn updated_at_lies_between_creation_and_now(
-        behaviour in behaviour(), created in instant(), elapsed in 0i64..200_000_000,
-    ) {
-        let now = created + SignedDuration::from_millis(elapsed);
-        let seen = observe(&behaviour, created, now);
-        prop_assert!(created <= seen.updated_at && seen.updated_at <= now);
+    fn cancel_is_final(timeline in timeline(), created in instant(), at in 0i64..5_000_000, later in 0i64..50_000_000) {
+        let canceled_at = after(created, at);
+        let mut run = Run::new(timeline, created);
+        prop_assume!(observe(&run, canceled_at).status.is_cancelable());
+        run.canceled_at = Some(canceled_at);
+
+        let seen = observe(&run, after(canceled_at, later));
+        prop_assert_eq!(seen.status, PipelineStatus::Canceled);
+        prop_assert_eq!(seen.finished_at, Some(canceled_at));
     }
 
     /// However freeze, advance and resume are mixed, and however the source
     /// clock moves forward, the clock never shows an earlier instant.
     #[test]
-    fn clock_never_goes_backwards(
-        start in instant(),
-        operations in proptest::collection::vec(operation(), 1..40),
-    ) {
+    fn clock_never_goes_backwards(start in instant(), operations in proptest::collection::vec(operation(), 1..40)) {
         let mut state = ClockState::SYSTEM;
         let mut source = start;
         let mut shown = state.now(source);
@@ -104,7 +158,7 @@ proptest! {
             let before = state.now(source);
 
             let next = match kind {
-                0 => state.freeze(Some(before + SignedDuration::from_millis(amount)), source),
+                0 => state.freeze(Some(after(before, amount)), source),
                 1 => state.advance(SignedDuration::from_millis(amount.abs()), source),
                 _ => Ok(state.resume(source)),
             };
@@ -116,4 +170,10 @@ proptest! {
             prop_assert!(shown >= before);
         }
     }
+}
+
+/// A clock operation (0 freeze, 1 advance, 2 resume), its amount in
+/// milliseconds, and how far the source clock moves first.
+fn operation() -> impl Strategy<Value = (u8, i64, i64)> {
+    (0u8..3, -5_000i64..5_000_000, 0i64..5_000_000)
 }

@@ -7,9 +7,12 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer};
 
+use std::collections::BTreeMap;
+
 use crate::clock::ClockError;
+use crate::lifecycle::Phase;
 use crate::mock::{MockError, ScenarioPatch};
-use crate::model::Scenario;
+use crate::model::{Project, Rejection, RuleMatch, Scenario};
 use crate::status::PipelineStatus;
 
 use super::error::ApiError;
@@ -46,21 +49,39 @@ pub struct NewScenario {
     terminal_status: PipelineStatus,
     #[serde(default)]
     never_complete: bool,
+    #[serde(default)]
+    phases: Option<Vec<Phase>>,
+    #[serde(default)]
+    reject: Option<Rejection>,
 }
 
 fn success() -> PipelineStatus {
     PipelineStatus::Success
 }
 
-impl From<NewScenario> for Scenario {
-    fn from(body: NewScenario) -> Self {
-        Scenario {
-            scenario_id: body.scenario_id,
-            name: body.name,
-            terminal_after_seconds: body.terminal_after_seconds,
-            terminal_status: body.terminal_status,
-            never_complete: body.never_complete,
+impl NewScenario {
+    /// The scenario to store; `phases` replace the seed's duration fields,
+    /// so sending both is refused.
+    pub fn into_scenario(self) -> Result<Scenario, ApiError> {
+        let seed_fields = self.terminal_after_seconds.is_some() || self.never_complete;
+        let mut scenario = Scenario {
+            scenario_id: self.scenario_id,
+            name: self.name,
+            terminal_after_seconds: self.terminal_after_seconds,
+            terminal_status: self.terminal_status,
+            never_complete: self.never_complete,
+            phases: None,
+            reject: self.reject,
+        };
+        if let Some(phases) = self.phases {
+            if seed_fields {
+                return Err(ApiError::Unprocessable(
+                    "give either phases or terminal_after_seconds/never_complete, not both".into(),
+                ));
+            }
+            scenario.set_phases(phases);
         }
+        Ok(scenario)
     }
 }
 
@@ -76,6 +97,10 @@ pub struct ScenarioChanges {
     terminal_status: Option<PipelineStatus>,
     #[serde(default, deserialize_with = "not_null")]
     never_complete: Option<bool>,
+    #[serde(default, deserialize_with = "not_null")]
+    phases: Option<Vec<Phase>>,
+    #[serde(default, deserialize_with = "present")]
+    reject: Option<Option<Rejection>>,
 }
 
 /// A field that may be left out but, when sent, must hold a value: `null`
@@ -104,6 +129,61 @@ impl From<ScenarioChanges> for ScenarioPatch {
             terminal_after_seconds: body.terminal_after_seconds,
             terminal_status: body.terminal_status,
             never_complete: body.never_complete,
+            phases: body.phases,
+            reject: body.reject,
+        }
+    }
+}
+
+/// `POST /_mock/rules`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRule {
+    #[serde(default)]
+    pub project_id: Option<i64>,
+    #[serde(default, rename = "ref")]
+    pub git_ref: Option<String>,
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    pub scenario_id: i64,
+    #[serde(default)]
+    pub times: Option<i64>,
+}
+
+impl NewRule {
+    /// What the rule matches.
+    pub fn matching(&self) -> RuleMatch {
+        RuleMatch {
+            project_id: self.project_id,
+            git_ref: self.git_ref.clone(),
+            token: self.token.clone(),
+            variables: self.variables.clone(),
+        }
+    }
+}
+
+/// `POST /_mock/projects`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProject {
+    id: i64,
+    path: String,
+    #[serde(default = "main_branch")]
+    default_branch: String,
+}
+
+fn main_branch() -> String {
+    "main".into()
+}
+
+impl From<NewProject> for Project {
+    fn from(body: NewProject) -> Self {
+        Project {
+            id: body.id,
+            path: body.path,
+            default_branch: body.default_branch,
         }
     }
 }

@@ -7,8 +7,9 @@ use warp::reply::Response;
 use crate::mock::Mock;
 
 use super::Settings;
+use super::auth::member;
 use super::error::respond;
-use super::filters::{authenticated, base_url, body, raw_query, with};
+use super::filters::{base_url, body, raw_query, with};
 use super::handlers::{clock, control, scenarios};
 
 /// Every `/_mock` route.
@@ -21,6 +22,10 @@ pub fn routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
         .or(clock_routes(mock, settings))
         .unify()
         .or(reset(mock, settings))
+        .unify()
+        .or(rule_routes(mock, settings))
+        .unify()
+        .or(project_routes(mock, settings))
         .unify()
         .boxed()
 }
@@ -35,7 +40,7 @@ fn health() -> BoxedFilter<(Response,)> {
 }
 
 fn scenario_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
-    let auth = authenticated(settings.token.clone());
+    let auth = member(settings);
     let one = warp::path!("_mock" / "scenarios" / String);
 
     // GET /_mock/scenarios
@@ -76,7 +81,7 @@ fn scenario_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)>
 }
 
 fn pipeline_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
-    let auth = authenticated(settings.token.clone());
+    let auth = member(settings);
 
     // GET /_mock/pipelines
     let list = warp::path!("_mock" / "pipelines")
@@ -97,7 +102,7 @@ fn pipeline_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)>
 }
 
 fn clock_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
-    let auth = authenticated(settings.token.clone());
+    let auth = member(settings);
 
     // GET /_mock/clock
     let get = warp::path!("_mock" / "clock")
@@ -140,10 +145,61 @@ fn clock_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
 fn reset(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
     warp::path!("_mock" / "reset")
         .and(warp::post())
-        .and(authenticated(settings.token.clone()))
+        .and(member(settings))
         .and(with(settings.allow_reset))
         .and(with(mock.clone()))
         .then(control::reset)
         .map(respond)
         .boxed()
+}
+
+fn rule_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    let auth = member(settings);
+
+    // GET /_mock/rules
+    let list = warp::path!("_mock" / "rules")
+        .and(warp::get())
+        .and(auth.clone())
+        .and(with(mock.clone()))
+        .then(control::list_rules);
+    // POST /_mock/rules
+    let create = warp::path!("_mock" / "rules")
+        .and(warp::post())
+        .and(auth.clone())
+        .and(body())
+        .and(with(mock.clone()))
+        .then(control::create_rule);
+    // DELETE /_mock/rules/:rule_id
+    let delete = warp::path!("_mock" / "rules" / String)
+        .and(warp::delete())
+        .and(auth)
+        .and(with(mock.clone()))
+        .then(control::delete_rule);
+
+    list.or(create)
+        .unify()
+        .or(delete)
+        .unify()
+        .map(respond)
+        .boxed()
+}
+
+fn project_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    let auth = member(settings);
+
+    // GET /_mock/projects
+    let list = warp::path!("_mock" / "projects")
+        .and(warp::get())
+        .and(auth.clone())
+        .and(with(mock.clone()))
+        .then(control::list_projects);
+    // POST /_mock/projects
+    let create = warp::path!("_mock" / "projects")
+        .and(warp::post())
+        .and(auth)
+        .and(body())
+        .and(with(mock.clone()))
+        .then(control::put_project);
+
+    list.or(create).unify().map(respond).boxed()
 }

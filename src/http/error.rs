@@ -1,9 +1,10 @@
 //! Every error the API answers, and the one place they become responses.
 //!
-//! Bodies follow GitLab's two shapes: `{"message": …}` for errors raised by
-//! an endpoint, `{"error": …}` for a request that fails parameter
-//! validation or matches no route. Both are sent as `application/json`.
-//! Only a fault of the mock itself is a 5xx.
+//! Bodies follow GitLab's shapes: `{"message": …}` for errors raised by an
+//! endpoint (a string, or `{"base": […]}` when a pipeline cannot be
+//! created), `{"error": …}` for a request that fails parameter validation
+//! or matches no route. All are sent as `application/json`. Only a fault of
+//! the mock itself is a 5xx.
 
 use std::convert::Infallible;
 
@@ -20,7 +21,8 @@ use crate::mock::{Missing, MockError};
 pub enum ApiError {
     #[error("401 Unauthorized")]
     Unauthorized,
-    #[error("403 Forbidden - {0}")]
+    /// A 403 with its whole message, e.g. `403 Forbidden`.
+    #[error("{0}")]
     Forbidden(String),
     /// A missing record, with GitLab's text for it (`404 Not found`).
     #[error("{0}")]
@@ -29,17 +31,23 @@ pub enum ApiError {
     NoRoute,
     #[error("405 Method Not Allowed")]
     MethodNotAllowed,
-    /// A request that cannot be read at all: malformed body, invalid path
-    /// parameter or query.
+    /// A request that cannot be read or fails parameter validation.
     #[error("{0}")]
     BadRequest(String),
+    /// Trigger variables that are not all strings.
+    #[error("variables needs to be a map of key-valued strings")]
+    InvalidVariables,
+    /// GitLab could not create the pipeline; the text goes in
+    /// `message.base`.
+    #[error("{0}")]
+    Refused(&'static str),
     #[error("{0}")]
     Conflict(String),
     #[error("413 Request Entity Too Large")]
     PayloadTooLarge,
     #[error("415 Unsupported Media Type - {0}")]
     UnsupportedMediaType(String),
-    /// A well-formed request whose values are not acceptable.
+    /// A well-formed request whose mock-only values are not acceptable.
     #[error("{0}")]
     Unprocessable(String),
     #[error("500 Internal Server Error")]
@@ -56,7 +64,9 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::InvalidVariables | Self::Refused(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -73,6 +83,7 @@ impl ApiError {
             Self::NoRoute | Self::MethodNotAllowed | Self::BadRequest(_) => {
                 json!({ "error": text })
             }
+            Self::Refused(reason) => json!({ "message": { "base": [reason] } }),
             _ => json!({ "message": text }),
         }
     }
@@ -90,6 +101,12 @@ impl From<MockError> for ApiError {
         match error {
             MockError::NotFound(Missing::Pipeline) => Self::NotFound("404 Not found"),
             MockError::NotFound(Missing::Scenario) => Self::NotFound("404 Scenario Not Found"),
+            MockError::NotFound(Missing::Rule) => Self::NotFound("404 Rule Not Found"),
+            MockError::NotFound(Missing::TriggerToken) => Self::NotFound("404 Trigger Not Found"),
+            MockError::TriggerDenied => Self::NotFound("404 Not Found"),
+            MockError::Unauthorized => Self::Unauthorized,
+            MockError::NoLatest => Self::Forbidden("403 Forbidden".into()),
+            MockError::Refused(rejection) => Self::Refused(rejection.message()),
             MockError::Conflict(message) => Self::Conflict(message),
             MockError::Invalid(message) => Self::Unprocessable(message),
             MockError::Clock(error) => Self::Unprocessable(error.to_string()),

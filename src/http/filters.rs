@@ -22,37 +22,6 @@ pub fn with<T: Clone + Send + Sync>(
     warp::any().map(move || value.clone())
 }
 
-/// Passes requests that carry `token` as `PRIVATE-TOKEN` or as
-/// `Authorization: Bearer`; rejects the rest with 401. Placed after the path
-/// and method filters so a wrong route is still a 404 or 405.
-pub fn authenticated(token: Arc<str>) -> impl Filter<Extract = (), Error = Rejection> + Clone {
-    warp::header::optional::<String>("private-token")
-        .and(warp::header::optional::<String>("authorization"))
-        .and_then(
-            move |private: Option<String>, authorization: Option<String>| {
-                let token = token.clone();
-                async move {
-                    let bearer = authorization.as_deref().and_then(bearer_token);
-                    let presented = [private.as_deref(), bearer];
-                    match presented.contains(&Some(&*token)) {
-                        true => Ok(()),
-                        false => Err(warp::reject::custom(ApiError::Unauthorized)),
-                    }
-                }
-            },
-        )
-        .untuple_one()
-}
-
-/// The credentials of an `Authorization: Bearer …` header; the scheme is
-/// case-insensitive, as HTTP says.
-fn bearer_token(authorization: &str) -> Option<&str> {
-    let (scheme, credentials) = authorization.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| credentials.trim())
-}
-
 /// The request's `Content-Type`, if any.
 pub fn content_type() -> impl Filter<Extract = (Option<String>,), Error = Rejection> + Clone {
     warp::header::optional::<String>("content-type")

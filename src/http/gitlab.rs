@@ -1,46 +1,225 @@
-//! Routes that mimic GitLab API v4's pipeline endpoints.
+//! Routes that mimic GitLab API v4: triggers, pipelines, projects, the
+//! user and trigger tokens.
 
-use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
+use warp::{Filter, Rejection};
 
 use crate::mock::Mock;
 
 use super::Settings;
+use super::auth::{caller, project_member};
 use super::error::respond;
-use super::filters::{authenticated, base_url, body, content_type, with};
-use super::handlers::pipelines;
+use super::filters::{base_url, body, content_type, raw_query, with};
+use super::handlers::trigger::{TriggerCall, ref_from_tail};
+use super::handlers::{pipelines, projects, trigger};
 
 /// The GitLab-shaped routes, without the `/api/v4` prefix.
 pub fn routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
-    trigger(mock, settings)
-        .or(get_pipeline(mock, settings))
+    triggers(mock, settings)
+        .or(pipeline_reads(mock, settings))
+        .unify()
+        .or(pipeline_writes(mock, settings))
+        .unify()
+        .or(project_routes(mock, settings))
         .unify()
         .boxed()
 }
 
-/// POST /projects/:id/trigger/pipeline
-fn trigger(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
-    warp::path!("projects" / String / "trigger" / "pipeline")
+fn triggers(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    let base = base_url(settings.public_url.clone());
+
+    // POST /projects/:id/trigger/pipeline
+    let plain = warp::path!("projects" / String / "trigger" / "pipeline")
         .and(warp::post())
-        .and(authenticated(settings.token.clone()))
+        .map(|project| (project, None));
+    // POST /projects/:id/ref/:ref/trigger/pipeline (the ref may hold slashes)
+    let webhook = warp::path!("projects" / String / "ref" / ..)
+        .and(warp::path::tail())
+        .and(warp::post())
+        .and_then(|project: String, tail: warp::path::Tail| async move {
+            let git_ref = ref_from_tail(tail.as_str()).ok_or_else(warp::reject::not_found)?;
+            Ok::<_, Rejection>((project, Some(git_ref)))
+        });
+
+    plain
+        .or(webhook)
+        .unify()
+        .and(raw_query())
+        .and(warp::header::optional::<String>("x-gitlab-event"))
+        .and(caller(settings))
         .and(content_type())
+        .map(
+            |(project, path_ref), query, event, caller, content_type| TriggerCall {
+                project,
+                path_ref,
+                query,
+                event,
+                caller,
+                content_type,
+            },
+        )
         .and(body())
-        .and(base_url(settings.public_url.clone()))
+        .and(base)
         .and(with(mock.clone()))
-        .then(pipelines::trigger)
+        .then(trigger::trigger)
         .map(respond)
         .boxed()
 }
 
-/// GET /projects/:id/pipelines/:pipeline_id
-fn get_pipeline(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
-    warp::path!("projects" / String / "pipelines" / String)
+fn pipeline_reads(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    let member = project_member(settings);
+    let base = base_url(settings.public_url.clone());
+    let one = || warp::path!("projects" / String / "pipelines" / String);
+
+    // GET /projects/:id/pipelines
+    let list = warp::path!("projects" / String / "pipelines")
         .and(warp::get())
-        .and(authenticated(settings.token.clone()))
-        .and(base_url(settings.public_url.clone()))
+        .and(member.clone())
+        .and(warp::path::full())
+        .and(raw_query())
+        .and(base.clone())
         .and(with(mock.clone()))
-        .then(pipelines::get)
+        .then(pipelines::list);
+    // GET /projects/:id/pipelines/latest
+    let latest = warp::path!("projects" / String / "pipelines" / "latest")
+        .and(warp::get())
+        .and(member.clone())
+        .and(raw_query())
+        .and(base.clone())
+        .and(with(mock.clone()))
+        .then(pipelines::latest);
+    // GET /projects/:id/pipelines/:pipeline_id
+    let get = one()
+        .and(warp::get())
+        .and(member.clone())
+        .and(base.clone())
+        .and(with(mock.clone()))
+        .then(pipelines::get);
+    // GET /projects/:id/pipelines/:pipeline_id/variables
+    let variables = warp::path!("projects" / String / "pipelines" / String / "variables")
+        .and(warp::get())
+        .and(member.clone())
+        .and(with(mock.clone()))
+        .then(pipelines::variables);
+    // GET /projects/:id/pipelines/:pipeline_id/jobs
+    let jobs = warp::path!("projects" / String / "pipelines" / String / "jobs")
+        .and(warp::get())
+        .and(member)
+        .and(warp::path::full())
+        .and(raw_query())
+        .and(base)
+        .and(with(mock.clone()))
+        .then(pipelines::jobs);
+
+    list.or(latest)
+        .unify()
+        .or(get)
+        .unify()
+        .or(variables)
+        .unify()
+        .or(jobs)
+        .unify()
+        .map(respond)
+        .boxed()
+}
+
+fn pipeline_writes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    let member = project_member(settings);
+    let base = base_url(settings.public_url.clone());
+
+    // POST /projects/:id/pipeline
+    let create = warp::path!("projects" / String / "pipeline")
+        .and(warp::post())
+        .and(member.clone())
+        .and(raw_query())
+        .and(content_type())
+        .and(body())
+        .and(base.clone())
+        .and(with(mock.clone()))
+        .then(trigger::create);
+    // POST /projects/:id/pipelines/:pipeline_id/cancel
+    let cancel = warp::path!("projects" / String / "pipelines" / String / "cancel")
+        .and(warp::post())
+        .and(member.clone())
+        .and(base.clone())
+        .and(with(mock.clone()))
+        .then(pipelines::cancel);
+    // POST /projects/:id/pipelines/:pipeline_id/retry
+    let retry = warp::path!("projects" / String / "pipelines" / String / "retry")
+        .and(warp::post())
+        .and(member.clone())
+        .and(base)
+        .and(with(mock.clone()))
+        .then(pipelines::retry);
+    // DELETE /projects/:id/pipelines/:pipeline_id
+    let delete = warp::path!("projects" / String / "pipelines" / String)
+        .and(warp::delete())
+        .and(member)
+        .and(with(mock.clone()))
+        .then(pipelines::delete);
+
+    create
+        .or(cancel)
+        .unify()
+        .or(retry)
+        .unify()
+        .or(delete)
+        .unify()
+        .map(respond)
+        .boxed()
+}
+
+fn project_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    let member = project_member(settings);
+    let base = base_url(settings.public_url.clone());
+
+    // GET /projects/:id
+    let project = warp::path!("projects" / String)
+        .and(warp::get())
+        .and(member.clone())
+        .and(base.clone())
+        .and(with(mock.clone()))
+        .then(projects::project);
+    // GET /user
+    let user = warp::path!("user")
+        .and(warp::get())
+        .and(caller(settings))
+        .and(base.clone())
+        .then(projects::user);
+    // GET /projects/:id/triggers
+    let list = warp::path!("projects" / String / "triggers")
+        .and(warp::get())
+        .and(member.clone())
+        .and(base.clone())
+        .and(with(mock.clone()))
+        .then(projects::list_triggers);
+    // POST /projects/:id/triggers
+    let create = warp::path!("projects" / String / "triggers")
+        .and(warp::post())
+        .and(member.clone())
+        .and(raw_query())
+        .and(content_type())
+        .and(body())
+        .and(base)
+        .and(with(mock.clone()))
+        .then(projects::create_trigger);
+    // DELETE /projects/:id/triggers/:trigger_id
+    let delete = warp::path!("projects" / String / "triggers" / String)
+        .and(warp::delete())
+        .and(member)
+        .and(with(mock.clone()))
+        .then(projects::delete_trigger);
+
+    project
+        .or(user)
+        .unify()
+        .or(list)
+        .unify()
+        .or(create)
+        .unify()
+        .or(delete)
+        .unify()
         .map(respond)
         .boxed()
 }

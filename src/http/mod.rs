@@ -9,13 +9,15 @@
 //! body, shared state, handler. Putting the path first keeps a wrong URL a
 //! 404 and a wrong method a 405, whatever the headers say.
 
+mod auth;
 mod bodies;
 mod control;
 mod error;
 mod filters;
 mod gitlab;
 mod handlers;
-mod trigger_params;
+mod pagination;
+mod params;
 mod views;
 
 use std::sync::Arc;
@@ -38,6 +40,24 @@ pub struct Settings {
     pub allow_reset: bool,
     /// The base URL used in links when a request has no `Host` header.
     pub public_url: Arc<str>,
+    /// Tokens of a user who is a member of no project.
+    pub non_member_tokens: Arc<[String]>,
+    /// Answer reads without credentials as GitLab does for a private
+    /// project (404) instead of with the seed's 401.
+    pub private_projects: bool,
+}
+
+impl Settings {
+    /// Settings with the given token and otherwise the defaults.
+    pub fn new(token: &str, public_url: &str) -> Self {
+        Self {
+            token: Arc::from(token),
+            allow_reset: false,
+            public_url: Arc::from(public_url),
+            non_member_tokens: Arc::from(Vec::new()),
+            private_projects: false,
+        }
+    }
 }
 
 /// Every route of the mock, ready to serve.

@@ -10,8 +10,11 @@
 
 mod clock;
 mod pipelines;
+mod projects;
+mod rules;
 mod scenarios;
 mod schema;
+mod triggers;
 
 use std::sync::Arc;
 
@@ -19,6 +22,7 @@ use jiff::Timestamp;
 use parking_lot::Mutex;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql};
+use serde::Serialize;
 
 use crate::status::PipelineStatus;
 
@@ -60,15 +64,18 @@ impl Store {
         })
     }
 
-    /// Empties pipelines (restarting their ids at 1), puts the scenarios
-    /// back to exactly the presets and forgets any clock changes, all in one
-    /// transaction.
+    /// Empties pipelines, projects, trigger tokens and rules (restarting
+    /// their ids at 1), puts the scenarios back to exactly `presets` and
+    /// forgets any clock changes, all in one transaction.
     pub fn reset(&self, presets: &[crate::model::Scenario]) -> Result<(), StoreError> {
         let mut conn = self.conn.lock();
         let tx = conn.transaction()?;
         tx.execute_batch(
-            "DELETE FROM pipelines;
-             DELETE FROM sqlite_sequence WHERE name = 'pipelines';
+            "DELETE FROM rules;
+             DELETE FROM pipelines;
+             DELETE FROM trigger_tokens;
+             DELETE FROM projects;
+             DELETE FROM sqlite_sequence;
              DELETE FROM scenarios;
              DELETE FROM clock;",
         )?;
@@ -96,6 +103,35 @@ pub(crate) fn timestamp_text(instant: Timestamp) -> String {
 pub(crate) fn parse_timestamp(text: &str) -> FromSqlResult<Timestamp> {
     text.parse()
         .map_err(|error| FromSqlError::Other(Box::new(error)))
+}
+
+/// Reads an optional timestamp column.
+fn timestamp_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<Timestamp>> {
+    let text: Option<String> = row.get(index)?;
+    text.map(|text| parse_timestamp(&text).map_err(|error| conversion(index, error)))
+        .transpose()
+}
+
+/// Reads a JSON column into `T`.
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &rusqlite::Row<'_>,
+    index: usize,
+) -> rusqlite::Result<Option<T>> {
+    let text: Option<String> = row.get(index)?;
+    text.map(|text| {
+        serde_json::from_str(&text)
+            .map_err(|error| conversion(index, FromSqlError::Other(Box::new(error))))
+    })
+    .transpose()
+}
+
+/// `value` as JSON text for a column.
+fn json_text(value: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+fn conversion(column: usize, error: FromSqlError) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(error))
 }
 
 impl ToSql for PipelineStatus {

@@ -2,16 +2,16 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::types::FromSqlError;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::lifecycle::{Behaviour, observe};
-use crate::model::{NewPipeline, Pipeline};
+use crate::lifecycle::{InitialStatus, Run, Timeline, at_creation};
+use crate::model::{NewPipeline, Pipeline, Source, Variable, VariableType};
 
-use super::{Store, StoreError, parse_timestamp, timestamp_text};
+use super::{Store, StoreError, json_column, json_text, timestamp_column, timestamp_text};
 
-const COLUMNS: &str = "id, project_id, ref, sha, variables_json, scenario_id, \
-                       terminal_after_seconds, terminal_status, created_at";
+const COLUMNS: &str = "id, iid, project_id, ref, sha, source, variables_json, variables_typed_json, \
+                       scenario_id, terminal_after_seconds, terminal_status, phases_json, \
+                       created_at, run_anchor, canceled_at, earlier_started_at";
 
 /// Which pipelines a listing wants, one page at a time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,51 +30,86 @@ pub struct Page<T> {
 }
 
 impl Store {
-    /// Stores a new pipeline and returns it with its id. The transaction is
-    /// committed (and, with `synchronous = FULL`, on disk) when this returns.
+    /// Stores a new pipeline and returns it with its id and iid. The write
+    /// is committed (and, with `synchronous = FULL`, on disk) when this
+    /// returns.
     pub fn insert_pipeline(&self, new: NewPipeline) -> Result<Pipeline, StoreError> {
-        let variables = serde_json::to_string(&new.variables)
-            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        let env: BTreeMap<&str, &str> = new
+            .variables
+            .iter()
+            .filter(|variable| variable.variable_type == VariableType::EnvVar)
+            .map(|variable| (variable.key.as_str(), variable.value.as_str()))
+            .collect();
+        let run = Run::new(new.timeline, new.created_at);
         let created_at = timestamp_text(new.created_at);
-        let initial = observe(&new.behaviour, new.created_at, new.created_at);
 
         let conn = self.conn.lock();
+        let iid = next_iid(&conn, new.project_id)?;
         let mut statement = conn.prepare_cached(
-            "INSERT INTO pipelines (project_id, ref, sha, status, variables_json, scenario_id,
-                 terminal_after_seconds, terminal_status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            "INSERT INTO pipelines (iid, project_id, ref, sha, source, status, variables_json,
+                 variables_typed_json, scenario_id, terminal_after_seconds, terminal_status,
+                 phases_json, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
         )?;
         statement.execute(params![
+            iid,
             new.project_id,
             new.git_ref,
             new.sha,
-            initial.status,
-            variables,
+            new.source.as_str(),
+            at_creation(&run).status,
+            json_text(&env)?,
+            json_text(&new.variables)?,
             new.scenario_id,
-            new.behaviour.terminal_after_seconds,
-            new.behaviour.terminal_status,
+            run.timeline.total_seconds(),
+            run.timeline.terminal_status,
+            json_text(&run.timeline.phases)?,
             created_at,
         ])?;
-        let id = conn.last_insert_rowid();
 
         Ok(Pipeline {
-            id,
+            id: conn.last_insert_rowid(),
+            iid,
             project_id: new.project_id,
             git_ref: new.git_ref,
             sha: new.sha,
+            source: new.source,
             variables: new.variables,
             scenario_id: new.scenario_id,
-            behaviour: new.behaviour,
-            created_at: new.created_at,
+            run,
         })
     }
 
     /// One pipeline by id, whatever its project.
     pub fn pipeline(&self, id: i64) -> Result<Option<Pipeline>, StoreError> {
         let conn = self.conn.lock();
-        let mut statement =
-            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM pipelines WHERE id = ?1"))?;
-        Ok(statement.query_row(params![id], read_pipeline).optional()?)
+        find_pipeline(&conn, id)
+    }
+
+    /// Every pipeline of a project, newest first.
+    pub fn project_pipelines(&self, project_id: i64) -> Result<Vec<Pipeline>, StoreError> {
+        let conn = self.conn.lock();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM pipelines WHERE project_id = ?1 ORDER BY id DESC"
+        ))?;
+        let rows = statement.query_map(params![project_id], read_pipeline)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The newest pipeline of a project for `git_ref`.
+    pub fn latest_pipeline(
+        &self,
+        project_id: i64,
+        git_ref: &str,
+    ) -> Result<Option<Pipeline>, StoreError> {
+        let conn = self.conn.lock();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM pipelines WHERE project_id = ?1 AND ref = ?2
+             ORDER BY id DESC LIMIT 1"
+        ))?;
+        Ok(statement
+            .query_row(params![project_id, git_ref], read_pipeline)
+            .optional()?)
     }
 
     /// A page of pipelines, newest first, with the count of all that match.
@@ -101,6 +136,36 @@ impl Store {
         })
     }
 
+    /// Rewrites a pipeline's run through `change` under one lock: cancel and
+    /// retry. `change` returns `None` to leave the pipeline as it is.
+    /// `Ok(None)` when there is no such pipeline.
+    pub fn update_run(
+        &self,
+        id: i64,
+        change: impl FnOnce(&Pipeline) -> Option<Run>,
+    ) -> Result<Option<Pipeline>, StoreError> {
+        let conn = self.conn.lock();
+        let Some(mut pipeline) = find_pipeline(&conn, id)? else {
+            return Ok(None);
+        };
+        let Some(run) = change(&pipeline) else {
+            return Ok(Some(pipeline));
+        };
+
+        let mut statement = conn.prepare_cached(
+            "UPDATE pipelines SET run_anchor = ?2, canceled_at = ?3, earlier_started_at = ?4
+             WHERE id = ?1",
+        )?;
+        statement.execute(params![
+            id,
+            timestamp_text(run.anchor),
+            run.canceled_at.map(timestamp_text),
+            run.earlier_started_at.map(timestamp_text),
+        ])?;
+        pipeline.run = run;
+        Ok(Some(pipeline))
+    }
+
     /// Removes a pipeline; `false` when there was none.
     pub fn delete_pipeline(&self, id: i64) -> Result<bool, StoreError> {
         let conn = self.conn.lock();
@@ -109,35 +174,71 @@ impl Store {
     }
 }
 
+fn next_iid(conn: &Connection, project_id: i64) -> Result<i64, StoreError> {
+    let mut statement = conn
+        .prepare_cached("SELECT COALESCE(MAX(iid), 0) + 1 FROM pipelines WHERE project_id = ?1")?;
+    Ok(statement.query_row(params![project_id], |row| row.get(0))?)
+}
+
+fn find_pipeline(conn: &Connection, id: i64) -> Result<Option<Pipeline>, StoreError> {
+    let mut statement =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM pipelines WHERE id = ?1"))?;
+    Ok(statement.query_row(params![id], read_pipeline).optional()?)
+}
+
 fn read_pipeline(row: &Row<'_>) -> rusqlite::Result<Pipeline> {
-    let variables: Option<String> = row.get(4)?;
-    let created_at: String = row.get(8)?;
+    let source: String = row.get(5)?;
+    let created_at = timestamp_column(row, 12)?
+        .ok_or_else(|| super::conversion(12, rusqlite::types::FromSqlError::InvalidType))?;
+    let run = Run {
+        timeline: read_timeline(row)?,
+        created_at,
+        anchor: timestamp_column(row, 13)?.unwrap_or(created_at),
+        canceled_at: timestamp_column(row, 14)?,
+        earlier_started_at: timestamp_column(row, 15)?,
+    };
+
     Ok(Pipeline {
         id: row.get(0)?,
-        project_id: row.get(1)?,
-        git_ref: row.get(2)?,
-        sha: row.get(3)?,
-        variables: parse_variables(variables.as_deref(), 4)?,
-        scenario_id: row.get(5)?,
-        behaviour: Behaviour {
-            terminal_after_seconds: row.get(6)?,
-            terminal_status: row.get(7)?,
-        },
-        created_at: parse_timestamp(&created_at).map_err(|error| conversion(8, error))?,
+        iid: row.get(1)?,
+        project_id: row.get(2)?,
+        git_ref: row.get(3)?,
+        sha: row.get(4)?,
+        source: Source::parse(&source).unwrap_or(Source::Trigger),
+        variables: read_variables(row)?,
+        scenario_id: row.get(8)?,
+        run,
     })
 }
 
-fn parse_variables(
-    text: Option<&str>,
-    column: usize,
-) -> rusqlite::Result<BTreeMap<String, String>> {
-    let Some(text) = text else {
-        return Ok(BTreeMap::new());
-    };
-    serde_json::from_str(text)
-        .map_err(|error| conversion(column, FromSqlError::Other(Box::new(error))))
+/// Rows written before phases existed hold the seed's shape.
+fn read_timeline(row: &Row<'_>) -> rusqlite::Result<Timeline> {
+    let terminal_status = row.get(10)?;
+    match json_column(row, 11)? {
+        Some(phases) => Ok(Timeline {
+            phases,
+            terminal_status,
+        }),
+        None => Ok(Timeline::seed(
+            row.get(9)?,
+            terminal_status,
+            InitialStatus::Running,
+        )),
+    }
 }
 
-fn conversion(column: usize, error: FromSqlError) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(error))
+/// Rows written before typed variables existed hold only the seed's map.
+fn read_variables(row: &Row<'_>) -> rusqlite::Result<Vec<Variable>> {
+    if let Some(typed) = json_column::<Vec<Variable>>(row, 7)? {
+        return Ok(typed);
+    }
+    let map: BTreeMap<String, String> = json_column(row, 6)?.unwrap_or_default();
+    Ok(map
+        .into_iter()
+        .map(|(key, value)| Variable {
+            key,
+            value,
+            variable_type: VariableType::EnvVar,
+        })
+        .collect())
 }

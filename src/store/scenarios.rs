@@ -1,12 +1,14 @@
 //! SQL for the `scenarios` table.
 
+use rusqlite::types::FromSqlError;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::model::Scenario;
+use crate::lifecycle::Phase;
+use crate::model::{Rejection, Scenario};
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, conversion, json_text};
 
-const COLUMNS: &str = "scenario_id, name, terminal_after_seconds, terminal_status, never_complete";
+const COLUMNS: &str = "scenario_id, name, terminal_after_seconds, terminal_status, never_complete, phases_json, reject";
 
 impl Store {
     /// Every scenario, ordered by id.
@@ -45,20 +47,7 @@ impl Store {
         };
 
         let updated = change(current)?;
-        conn.prepare_cached(
-            "UPDATE scenarios SET name = ?2, terminal_after_seconds = ?3, terminal_status = ?4,
-             never_complete = ?5 WHERE scenario_id = ?1",
-        )
-        .and_then(|mut statement| {
-            statement.execute(params![
-                scenario_id,
-                updated.name,
-                updated.terminal_after_seconds,
-                updated.terminal_status.as_str(),
-                updated.never_complete,
-            ])
-        })
-        .map_err(StoreError::from)?;
+        rewrite_scenario(&conn, &updated).map_err(E::from)?;
         Ok(Some(updated))
     }
 
@@ -84,25 +73,50 @@ pub(super) fn insert_scenario_row(
     conn: &Connection,
     scenario: &Scenario,
 ) -> Result<bool, StoreError> {
-    let mut statement = conn.prepare_cached(&format!(
-        "INSERT OR IGNORE INTO scenarios ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
-    ))?;
+    let sql =
+        format!("INSERT OR IGNORE INTO scenarios ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    write_scenario(conn, scenario, &sql)
+}
+
+/// Updates in place; a delete and insert would cascade to rules and
+/// detach pipelines.
+fn rewrite_scenario(conn: &Connection, scenario: &Scenario) -> Result<bool, StoreError> {
+    let sql = "UPDATE scenarios SET name = ?2, terminal_after_seconds = ?3, terminal_status = ?4,
+               never_complete = ?5, phases_json = ?6, reject = ?7 WHERE scenario_id = ?1";
+    write_scenario(conn, scenario, sql)
+}
+
+fn write_scenario(conn: &Connection, scenario: &Scenario, sql: &str) -> Result<bool, StoreError> {
+    let phases = scenario.phases.as_ref().map(json_text).transpose()?;
+    let mut statement = conn.prepare_cached(sql)?;
     let written = statement.execute(params![
         scenario.scenario_id,
         scenario.name,
         scenario.terminal_after_seconds,
-        scenario.terminal_status.as_str(),
+        scenario.terminal_status,
         scenario.never_complete,
+        phases,
+        scenario.reject.map(Rejection::as_str),
     ])?;
     Ok(written > 0)
 }
 
 fn read_scenario(row: &Row<'_>) -> rusqlite::Result<Scenario> {
+    let phases: Option<String> = row.get(5)?;
+    let reject: Option<String> = row.get(6)?;
     Ok(Scenario {
         scenario_id: row.get(0)?,
         name: row.get(1)?,
         terminal_after_seconds: row.get(2)?,
         terminal_status: row.get(3)?,
         never_complete: row.get(4)?,
+        phases: phases
+            .map(|text| serde_json::from_str::<Vec<Phase>>(&text))
+            .transpose()
+            .map_err(|error| conversion(5, FromSqlError::Other(Box::new(error))))?,
+        reject: reject
+            .map(|text| Rejection::parse(&text).ok_or(FromSqlError::InvalidType))
+            .transpose()
+            .map_err(|error| conversion(6, error))?,
     })
 }

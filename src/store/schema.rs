@@ -2,14 +2,14 @@
 //!
 //! Migrations are numbered by SQLite's `user_version`: a fresh file runs
 //! them all, an older file runs only the ones it lacks, each inside one
-//! transaction with the version bump. Migration 1 also seeds the preset
-//! scenarios, so presets arrive exactly once: a user who deletes one does
-//! not see it come back on the next start.
+//! transaction with the version bump. Presets arrive with the migration
+//! that introduced them, so each is seeded exactly once: a user who deletes
+//! one does not see it come back on the next start.
 
 use rusqlite::{Connection, Transaction, params};
 
 use crate::model::Scenario;
-use crate::presets::presets;
+use crate::presets::{lifelike_presets, seed_presets};
 
 use super::StoreError;
 use super::scenarios::insert_scenario_row;
@@ -18,9 +18,9 @@ use super::scenarios::insert_scenario_row;
 type Migration = fn(&Transaction<'_>) -> Result<(), StoreError>;
 
 /// Every migration in order; the position plus one is its version.
-const MIGRATIONS: [Migration; 1] = [create_tables_and_seed_presets];
+const MIGRATIONS: [Migration; 2] = [create_seed_tables, add_gitlab_likeness];
 
-const CREATE_TABLES: &str = "
+const SEED_TABLES: &str = "
 CREATE TABLE scenarios (
     scenario_id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -54,6 +54,54 @@ CREATE TABLE clock (
 );
 ";
 
+/// Phases, rejections, GitLab's pipeline fields, projects, trigger tokens
+/// and rules.
+const GITLAB_LIKENESS: &str = "
+ALTER TABLE scenarios ADD COLUMN phases_json TEXT;
+ALTER TABLE scenarios ADD COLUMN reject TEXT;
+
+ALTER TABLE pipelines ADD COLUMN iid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pipelines ADD COLUMN source TEXT NOT NULL DEFAULT 'trigger';
+ALTER TABLE pipelines ADD COLUMN phases_json TEXT;
+ALTER TABLE pipelines ADD COLUMN run_anchor TEXT;
+ALTER TABLE pipelines ADD COLUMN canceled_at TEXT;
+ALTER TABLE pipelines ADD COLUMN earlier_started_at TEXT;
+ALTER TABLE pipelines ADD COLUMN variables_typed_json TEXT;
+
+UPDATE pipelines SET iid = (
+    SELECT COUNT(*) FROM pipelines AS earlier
+    WHERE earlier.project_id = pipelines.project_id AND earlier.id <= pipelines.id
+);
+CREATE INDEX pipelines_by_project_iid ON pipelines(project_id, iid);
+CREATE INDEX pipelines_by_project_ref ON pipelines(project_id, ref, id);
+
+CREATE TABLE projects (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    default_branch TEXT NOT NULL DEFAULT 'main'
+);
+
+CREATE TABLE trigger_tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id INTEGER NOT NULL,
+    token TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX trigger_tokens_by_project ON trigger_tokens(project_id);
+
+CREATE TABLE rules (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id INTEGER,
+    ref TEXT,
+    token TEXT,
+    variables_json TEXT NOT NULL DEFAULT '{}',
+    scenario_id INTEGER NOT NULL REFERENCES scenarios(scenario_id) ON DELETE CASCADE,
+    times INTEGER,
+    used INTEGER NOT NULL DEFAULT 0
+);
+";
+
 /// Brings the schema up to date, each step in its own transaction.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
@@ -76,20 +124,47 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn create_tables_and_seed_presets(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    tx.execute_batch(CREATE_TABLES)?;
-    seed_defaults(tx, &presets())
+/// Version 1: the seed's tables, its presets and an untouched clock.
+fn create_seed_tables(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute_batch(SEED_TABLES)?;
+    let mut insert = tx.prepare(
+        "INSERT INTO scenarios
+         (scenario_id, name, terminal_after_seconds, terminal_status, never_complete)
+         VALUES (?1, ?2, ?3, 'success', ?4)",
+    )?;
+    for scenario in seed_presets() {
+        insert.execute(params![
+            scenario.scenario_id,
+            scenario.name,
+            scenario.terminal_after_seconds,
+            scenario.never_complete,
+        ])?;
+    }
+    tx.execute(
+        "INSERT INTO clock (id, frozen_at, offset_ms) VALUES (1, NULL, 0)",
+        [],
+    )?;
+    Ok(())
 }
 
-/// Writes the preset scenarios and an untouched clock: the state of a
-/// fresh database, used on first start and by reset.
+/// Version 2: GitLab's likeness and the presets from 1000 up.
+fn add_gitlab_likeness(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute_batch(GITLAB_LIKENESS)?;
+    for scenario in lifelike_presets() {
+        insert_scenario_row(tx, &scenario)?;
+    }
+    Ok(())
+}
+
+/// Writes the given presets and an untouched clock: the state of a fresh
+/// database, as reset makes it.
 pub(super) fn seed_defaults(conn: &Connection, scenarios: &[Scenario]) -> Result<(), StoreError> {
     for scenario in scenarios {
         insert_scenario_row(conn, scenario)?;
     }
     conn.execute(
         "INSERT OR IGNORE INTO clock (id, frozen_at, offset_ms) VALUES (1, NULL, 0)",
-        params![],
+        [],
     )?;
     Ok(())
 }

@@ -118,7 +118,7 @@ async fn reset_restores_a_fresh_database() {
         .iter()
         .map(|s| s["scenario_id"].as_i64().unwrap())
         .collect();
-    assert_eq!(ids.len(), 103);
+    assert_eq!(ids.len(), 115);
     assert!(ids.contains(&500) && !ids.contains(&900));
     assert_eq!(mock.get("/_mock/clock").await.body["frozen"], false);
     trigger_in(&mock, 123).await;

@@ -16,7 +16,7 @@ async fn unknown_routes_are_json_404() {
     for path in [
         "/",
         "/projects",
-        "/api/v4/projects/1/pipelines",
+        "/api/v4/projects/1/pipelines/1/nothing",
         "/_mock/nothing",
         "/api/v3/x",
     ] {

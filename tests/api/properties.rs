@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use gitlab_mock::clock::rfc3339_millis;
-use gitlab_mock::lifecycle::{Behaviour, observe};
+use gitlab_mock::lifecycle::{InitialStatus, Run, Timeline, observe};
 use gitlab_mock::status::PipelineStatus;
 
 use super::support::{TestMock, start};
@@ -41,10 +41,8 @@ async fn check_agreement(
         "terminal_after_seconds": seconds, "terminal_status": terminal,
     });
     let id = mock.trigger(fields).await.expect(201)["id"].clone();
-    let behaviour = Behaviour {
-        terminal_after_seconds: Some(seconds),
-        terminal_status: terminal,
-    };
+    let timeline = Timeline::seed(Some(seconds), terminal, InitialStatus::Running);
+    let run = Run::new(timeline, start());
     let mut now: Timestamp = start();
 
     for millis in steps {
@@ -52,7 +50,7 @@ async fn check_agreement(
         now += SignedDuration::from_millis(millis);
 
         let answer = mock.get(&format!("/projects/123/pipelines/{id}")).await;
-        let expected = observe(&behaviour, start(), now);
+        let expected = observe(&run, now);
         prop_assert_eq!(&answer.body["status"], expected.status.as_str());
         prop_assert_eq!(
             &answer.body["updated_at"],

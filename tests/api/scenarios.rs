@@ -20,9 +20,14 @@ async fn fresh_database_lists_the_presets() {
     let expected: Vec<i64> = std::iter::once(0)
         .chain(1..=99)
         .chain([100, 200, 500])
+        .chain(1000..=1011)
         .collect();
     assert_eq!(ids, expected);
-    assert!(scenarios.iter().all(|s| s["terminal_status"] == "success"));
+    assert!(
+        scenarios[..103]
+            .iter()
+            .all(|s| s["terminal_status"] == "success")
+    );
     assert_eq!(scenarios[0]["never_complete"], true);
     assert_eq!(scenarios[0]["terminal_after_seconds"], json!(null));
     assert_eq!(scenarios[100]["terminal_after_seconds"], 60);
@@ -45,7 +50,8 @@ async fn create_stores_a_scenario() {
     assert_eq!(
         created.expect(201),
         &json!({"scenario_id": 900, "name": "x", "terminal_after_seconds": 600,
-                "terminal_status": "success", "never_complete": false})
+                "terminal_status": "success", "never_complete": false,
+                "phases": null, "reject": null})
     );
     let listed = mock.get("/_mock/scenarios").await;
     assert!(
@@ -156,7 +162,8 @@ async fn update_changes_only_the_given_fields() {
     assert_eq!(
         renamed.expect(200),
         &json!({"scenario_id": 42, "name": "renamed", "terminal_after_seconds": 42,
-                "terminal_status": "canceled", "never_complete": false})
+                "terminal_status": "canceled", "never_complete": false,
+                "phases": null, "reject": null})
     );
     cleared.expect_error_mentioning(422, "needs terminal_after_seconds");
     assert_eq!(never.expect(200)["never_complete"], true);

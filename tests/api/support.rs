@@ -10,7 +10,7 @@ use warp::test::RequestBuilder;
 
 use gitlab_mock::clock::VirtualClock;
 use gitlab_mock::http::{Settings, routes};
-use gitlab_mock::mock::Mock;
+use gitlab_mock::mock::{Mock, MockOptions};
 use gitlab_mock::store::Store;
 
 /// Where every test's clock starts.
@@ -49,9 +49,8 @@ impl TestMock {
         let clock = Arc::new(VirtualClock::frozen_at(start()));
         let mock = Mock::new(store, clock.clone());
         let settings = Settings {
-            token: Arc::from(TOKEN),
             allow_reset,
-            public_url: Arc::from("http://fallback.invalid"),
+            ..Settings::new(TOKEN, "http://fallback.invalid")
         };
         Self {
             routes: routes(mock, settings),

@@ -25,7 +25,7 @@ async fn json_trigger_creates_a_running_pipeline() {
     assert_eq!(body["updated_at"], "2026-12-03T10:00:00.000Z");
     assert_eq!(
         body["web_url"],
-        "http://localhost:8000/projects/123/pipelines/1"
+        "http://localhost:8000/mock/project-123/-/pipelines/1"
     );
     assert_eq!(body["variables"], json!({"FOO": "bar"}));
     assert_eq!(body["sha"].as_str().unwrap().len(), 40);
@@ -186,23 +186,42 @@ async fn unknown_trigger_fields_are_ignored() {
     answer.expect(201);
 }
 
-/// Each malformed field is named in a 422 and no pipeline is stored.
+/// GitLab's own parameters fail GitLab's way: 400 with `error`, every
+/// problem listed; non-string variable values get their own `message`.
 #[tokio::test]
-async fn invalid_trigger_fields_are_refused_with_422() {
+async fn invalid_gitlab_parameters_are_400() {
     let mock = TestMock::new();
     let cases = [
         (json!({"ref": "m"}), "token is missing"),
-        (json!({"token": "T"}), "ref is missing"),
+        (json!({"token": "T"}), "ref is missing, ref is empty"),
         (json!({"token": "T", "ref": ""}), "ref is empty"),
-        (json!({"token": "T", "ref": 5}), "ref must be a string"),
-        (
-            json!({"token": "T", "ref": "m", "variables": {"A": 1}}),
-            "variables must be an object",
-        ),
+        (json!({"token": "T", "ref": ["m"]}), "ref is invalid"),
         (
             json!({"token": "T", "ref": "m", "variables": ["A"]}),
-            "variables must be an object",
+            "variables is invalid",
         ),
+        (
+            json!({"token": "T", "ref": "m", "inputs": "x"}),
+            "inputs is invalid",
+        ),
+    ];
+
+    for (fields, expected) in cases {
+        assert_eq!(mock.trigger(fields).await.expect(400)["error"], expected);
+    }
+    let typed = mock
+        .trigger(json!({"token": "T", "ref": "m", "variables": {"A": 1}}))
+        .await;
+    typed.expect_message(400, "variables needs to be a map of key-valued strings");
+    assert_eq!(mock.get("/_mock/pipelines").await.expect(200), &json!([]));
+}
+
+/// Each malformed mock-only field is named in a 422 and no pipeline is
+/// stored.
+#[tokio::test]
+async fn invalid_mock_fields_are_refused_with_422() {
+    let mock = TestMock::new();
+    let cases = [
         (
             json!({"token": "T", "ref": "m", "scenario_id": "five"}),
             "scenario_id must be an integer",

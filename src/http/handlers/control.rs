@@ -1,17 +1,21 @@
-//! The rest of `/_mock`: stored pipelines, reset and health.
+//! The rest of `/_mock`: stored pipelines, rules, projects, reset and
+//! health.
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json as json_value;
+use warp::http::StatusCode;
 use warp::reply::{Reply, Response};
 
+use crate::http::bodies::{self, NewProject, NewRule};
 use crate::http::error::ApiError;
-use crate::http::views::PipelineView;
+use crate::http::views::{PipelineView, ProjectRecordView, RuleView};
 use crate::mock::Mock;
 use crate::store::PipelineQuery;
 
-use super::{id_param, json, no_content};
+use super::{id_param, json, json_with_status, no_content};
 
 /// The most pipelines one page of `/_mock/pipelines` holds.
 pub const MAX_PER_PAGE: u32 = 1000;
@@ -67,12 +71,53 @@ pub async fn delete_pipeline(id: String, mock: Mock) -> Result<Response, ApiErro
     Ok(no_content())
 }
 
+/// `GET /_mock/rules`
+pub async fn list_rules(mock: Mock) -> Result<Response, ApiError> {
+    let rules = mock.rules()?;
+    let views: Vec<RuleView<'_>> = rules.iter().map(RuleView::from).collect();
+    Ok(json(&views))
+}
+
+/// `POST /_mock/rules`
+pub async fn create_rule(body: Bytes, mock: Mock) -> Result<Response, ApiError> {
+    let new: NewRule = bodies::parse(&body)?;
+    let rule = mock.create_rule(new.matching(), new.scenario_id, new.times)?;
+    Ok(json_with_status(
+        &RuleView::from(&rule),
+        StatusCode::CREATED,
+    ))
+}
+
+/// `DELETE /_mock/rules/:rule_id`
+pub async fn delete_rule(id: String, mock: Mock) -> Result<Response, ApiError> {
+    mock.delete_rule(id_param(&id, "rule_id")?)?;
+    Ok(no_content())
+}
+
+/// `GET /_mock/projects`
+pub async fn list_projects(mock: Mock) -> Result<Response, ApiError> {
+    let projects = mock.projects()?;
+    let views: Vec<ProjectRecordView<'_>> = projects.iter().map(ProjectRecordView::from).collect();
+    Ok(json(&views))
+}
+
+/// `POST /_mock/projects`: register a project's id and path.
+pub async fn put_project(body: Bytes, mock: Mock) -> Result<Response, ApiError> {
+    let new: NewProject = bodies::parse(&body)?;
+    let project = mock.put_project(new.into())?;
+    Ok(json_with_status(
+        &ProjectRecordView::from(&project),
+        StatusCode::CREATED,
+    ))
+}
+
 /// `POST /_mock/reset`, refused unless the mock was started with
 /// `--allow-reset`, because it destroys every custom scenario.
 pub async fn reset(allowed: bool, mock: Mock) -> Result<Response, ApiError> {
     if !allowed {
         return Err(ApiError::Forbidden(
-            "reset is disabled; start with --allow-reset or MOCK_ALLOW_RESET=1".into(),
+            "403 Forbidden - reset is disabled; start with --allow-reset or MOCK_ALLOW_RESET=1"
+                .into(),
         ));
     }
     mock.reset()?;

@@ -21,7 +21,7 @@ pub async fn list(mock: Mock) -> Result<Response, ApiError> {
 /// `POST /_mock/scenarios`
 pub async fn create(body: Bytes, mock: Mock) -> Result<Response, ApiError> {
     let new: NewScenario = bodies::parse(&body)?;
-    let scenario = mock.create_scenario(new.into())?;
+    let scenario = mock.create_scenario(new.into_scenario()?)?;
     Ok(json_with_status(
         &ScenarioView::from(&scenario),
         StatusCode::CREATED,

@@ -1,0 +1,77 @@
+//! GitLab's offset pagination: `page` and `per_page` in, `X-*` headers and
+//! a `Link` header of absolute URLs out.
+
+use warp::http::HeaderValue;
+use warp::reply::Response;
+
+/// The page size when none is asked for.
+pub const DEFAULT_PER_PAGE: u32 = 20;
+/// The largest page GitLab serves; larger requests are cut to it.
+pub const MAX_PER_PAGE: u32 = 100;
+
+/// Which page of a listing was served, and where it was asked for.
+pub struct PageLinks<'a> {
+    /// `http://host:port` as the client addressed the mock.
+    pub base_url: &'a str,
+    /// The request path, prefix included.
+    pub path: &'a str,
+    /// The request's query string.
+    pub query: &'a str,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: u64,
+}
+
+impl PageLinks<'_> {
+    /// Adds `X-Page`, `X-Per-Page`, `X-Next-Page`, `X-Prev-Page`,
+    /// `X-Total`, `X-Total-Pages` and `Link` to `response`.
+    pub fn apply(&self, mut response: Response) -> Response {
+        let pages = self.total.div_ceil(u64::from(self.per_page)).max(1);
+        let page = u64::from(self.page);
+        let next = (page < pages).then(|| page + 1);
+        let prev = (page > 1).then(|| (page - 1).min(pages));
+
+        let blank = |value: Option<u64>| value.map(|n| n.to_string()).unwrap_or_default();
+        let headers = response.headers_mut();
+        let mut set = |name: &'static str, value: String| {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        };
+        set("x-page", page.to_string());
+        set("x-per-page", self.per_page.to_string());
+        set("x-next-page", blank(next));
+        set("x-prev-page", blank(prev));
+        set("x-total", self.total.to_string());
+        set("x-total-pages", pages.to_string());
+        set("link", self.link(prev, next, pages));
+        response
+    }
+
+    fn link(&self, prev: Option<u64>, next: Option<u64>, last: u64) -> String {
+        let relations = [
+            ("prev", prev),
+            ("next", next),
+            ("first", Some(1)),
+            ("last", Some(last)),
+        ];
+        let links: Vec<String> = relations
+            .into_iter()
+            .filter_map(|(rel, page)| Some(format!("<{}>; rel=\"{rel}\"", self.url(page?))))
+            .collect();
+        links.join(", ")
+    }
+
+    /// The request's URL with `page` and `per_page` replaced.
+    fn url(&self, page: u64) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in form_urlencoded::parse(self.query.as_bytes()) {
+            if name != "page" && name != "per_page" {
+                query.append_pair(&name, &value);
+            }
+        }
+        query.append_pair("page", &page.to_string());
+        query.append_pair("per_page", &self.per_page.to_string());
+        format!("{}{}?{}", self.base_url, self.path, query.finish())
+    }
+}

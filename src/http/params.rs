@@ -1,0 +1,391 @@
+//! Reading request parameters the way GitLab (Grape on Rack) reads them.
+//!
+//! GitLab clients disagree on how to send a trigger: python-gitlab and
+//! go-gitlab send JSON, the docs and curl users send multipart forms,
+//! gitbeaker puts `token` and `ref` in the query string and variables in a
+//! multipart body. Every encoding is first turned into one JSON object of
+//! fields (query string first, body fields over it), then read by a single
+//! function per endpoint, so the encodings cannot drift apart.
+//!
+//! Form names nest as Rack nests them: `variables[KEY]=V` makes an object,
+//! `variables[][key]=K` an array of objects. Bracketed names are only
+//! understood in forms and query strings: a JSON key spelled
+//! `variables[KEY]` stays an ignored top-level field, exactly as GitLab
+//! ignores it.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use crate::mock::{Controls, CreateRequest, TriggerRequest};
+use crate::model::{Variable, VariableType};
+use crate::status::PipelineStatus;
+
+use super::error::ApiError;
+
+/// The fields of a request, whatever their encoding.
+pub type Fields = Map<String, Value>;
+
+/// The query string's fields with the body's fields over them.
+pub async fn request_fields(
+    query: &str,
+    content_type: Option<&str>,
+    body: Bytes,
+) -> Result<Fields, ApiError> {
+    let mut fields = form_fields(form_urlencoded::parse(query.as_bytes()));
+    for (name, value) in body_fields(content_type, body).await? {
+        fields.insert(name, value);
+    }
+    Ok(fields)
+}
+
+async fn body_fields(content_type: Option<&str>, body: Bytes) -> Result<Fields, ApiError> {
+    let media_type = content_type.map(|value| {
+        value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+
+    match media_type.as_deref() {
+        Some("application/json") => json_fields(&body),
+        Some("application/x-www-form-urlencoded") => Ok(form_fields(form_urlencoded::parse(&body))),
+        Some("multipart/form-data") => multipart_fields(content_type.unwrap_or(""), body).await,
+        None | Some("") => untyped_fields(&body),
+        Some(other) => Err(ApiError::UnsupportedMediaType(format!(
+            "{other} is not accepted; send JSON, a urlencoded form or multipart/form-data"
+        ))),
+    }
+}
+
+/// A body sent without `Content-Type`: nothing, JSON, or a form.
+fn untyped_fields(body: &Bytes) -> Result<Fields, ApiError> {
+    match body.iter().find(|byte| !byte.is_ascii_whitespace()) {
+        None => Ok(Fields::new()),
+        Some(b'{') => json_fields(body),
+        Some(_) => Ok(form_fields(form_urlencoded::parse(body))),
+    }
+}
+
+fn json_fields(body: &Bytes) -> Result<Fields, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Fields::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(fields)) => Ok(fields),
+        Ok(_) => Err(ApiError::BadRequest(
+            "request body must be a JSON object".into(),
+        )),
+        Err(error) => Err(ApiError::BadRequest(format!(
+            "request body is not valid JSON: {error}"
+        ))),
+    }
+}
+
+/// Folds form pairs into nested fields. A later pair with the same name
+/// wins.
+fn form_fields<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Fields
+where
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let mut root = Value::Object(Fields::new());
+    for (name, value) in pairs {
+        let keys = split_name(name.as_ref());
+        set_nested(&mut root, &keys, Value::from(value.as_ref()));
+    }
+    match root {
+        Value::Object(fields) => fields,
+        _ => Fields::new(),
+    }
+}
+
+/// `a[b][]` into `["a", "b", ""]`; a name with unbalanced brackets is one
+/// plain key.
+fn split_name(name: &str) -> Vec<&str> {
+    let Some(open) = name.find('[').filter(|open| *open > 0) else {
+        return vec![name];
+    };
+    let mut keys = vec![&name[..open]];
+    let mut rest = &name[open..];
+    while let Some(inner) = rest.strip_prefix('[') {
+        let Some(close) = inner.find(']') else {
+            return vec![name];
+        };
+        keys.push(&inner[..close]);
+        rest = &inner[close + 1..];
+    }
+    if rest.is_empty() { keys } else { vec![name] }
+}
+
+/// Sets `value` at the path `keys` under `target`, Rack's way: `""` means
+/// "append to an array", starting a new element when the last one already
+/// has the next key.
+fn set_nested(target: &mut Value, keys: &[&str], value: Value) {
+    let Some((first, rest)) = keys.split_first() else {
+        *target = value;
+        return;
+    };
+    if first.is_empty() {
+        if !target.is_array() {
+            *target = Value::Array(Vec::new());
+        }
+        let Value::Array(items) = target else { return };
+        let reuse_last = match (rest.first(), items.last()) {
+            (Some(next), Some(Value::Object(last))) => {
+                !next.is_empty() && !last.contains_key(*next)
+            }
+            _ => false,
+        };
+        if !reuse_last {
+            items.push(if rest.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(Map::new())
+            });
+        }
+        if let Some(last) = items.last_mut() {
+            set_nested(last, rest, value);
+        }
+        return;
+    }
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(map) = target {
+        set_nested(
+            map.entry(first.to_string()).or_insert(Value::Null),
+            rest,
+            value,
+        );
+    }
+}
+
+async fn multipart_fields(content_type: &str, body: Bytes) -> Result<Fields, ApiError> {
+    let broken = |error: multer::Error| {
+        ApiError::BadRequest(format!("multipart body cannot be read: {error}"))
+    };
+    let boundary = multer::parse_boundary(content_type).map_err(broken)?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+
+    let mut pairs = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let value = field.text().await.map_err(broken)?;
+        pairs.push((name, value));
+    }
+    Ok(form_fields(pairs))
+}
+
+/// Checks a trigger's parameters as GitLab's parameter validation does:
+/// missing or malformed parameters are one 400 `{"error": …}` listing every
+/// problem, in the order GitLab declares them.
+pub fn validate_trigger(fields: &Fields) -> Result<(), ApiError> {
+    let mut problems = Vec::new();
+    required_text(fields, "ref", true, &mut problems);
+    required_text(fields, "token", false, &mut problems);
+    optional_object(fields, "variables", &mut problems);
+    optional_object(fields, "inputs", &mut problems);
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::BadRequest(problems.join(", "))),
+    }
+}
+
+/// Reads a trigger whose parameters [`validate_trigger`] accepted. Variable
+/// values that are not strings get GitLab's second, separate check.
+pub fn read_trigger(fields: &Fields) -> Result<TriggerRequest, ApiError> {
+    validate_trigger(fields)?;
+    let mut ignored = Vec::new();
+    Ok(TriggerRequest {
+        token: required_text(fields, "token", false, &mut ignored).unwrap_or_default(),
+        git_ref: required_text(fields, "ref", true, &mut ignored).unwrap_or_default(),
+        variables: string_map(optional_object(fields, "variables", &mut ignored))?,
+        inputs: optional_object(fields, "inputs", &mut ignored),
+        controls: controls(fields)?,
+    })
+}
+
+/// Reads `POST /projects/:id/pipeline`: `ref`, and `variables` as GitLab's
+/// list of `{key, value, variable_type}`.
+pub fn read_create(fields: &Fields) -> Result<CreateRequest, ApiError> {
+    let mut problems = Vec::new();
+    let git_ref = required_text(fields, "ref", true, &mut problems);
+    let variables = variable_list(fields.get("variables")).unwrap_or_else(|| {
+        problems.push("variables is invalid".into());
+        Vec::new()
+    });
+    if !problems.is_empty() {
+        return Err(ApiError::BadRequest(problems.join(", ")));
+    }
+    Ok(CreateRequest {
+        git_ref: git_ref.unwrap_or_default(),
+        variables,
+        controls: controls(fields)?,
+    })
+}
+
+/// A required string; numbers are coerced as Grape coerces them.
+fn required_text(
+    fields: &Fields,
+    name: &str,
+    non_blank: bool,
+    problems: &mut Vec<String>,
+) -> Option<String> {
+    let text = match fields.get(name) {
+        None | Some(Value::Null) => {
+            problems.push(format!("{name} is missing"));
+            if non_blank {
+                problems.push(format!("{name} is empty"));
+            }
+            return None;
+        }
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Number(number)) => number.to_string(),
+        Some(_) => {
+            problems.push(format!("{name} is invalid"));
+            return None;
+        }
+    };
+    if non_blank && text.trim().is_empty() {
+        problems.push(format!("{name} is empty"));
+        return None;
+    }
+    Some(text)
+}
+
+fn optional_object(
+    fields: &Fields,
+    name: &str,
+    problems: &mut Vec<String>,
+) -> Option<Map<String, Value>> {
+    match fields.get(name) {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(object)) => Some(object.clone()),
+        Some(_) => {
+            problems.push(format!("{name} is invalid"));
+            None
+        }
+    }
+}
+
+/// Trigger variables must map strings to strings; GitLab checks this after
+/// the parameters, with its own message.
+fn string_map(variables: Option<Map<String, Value>>) -> Result<BTreeMap<String, String>, ApiError> {
+    let invalid = || ApiError::InvalidVariables;
+    variables
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(key, value)| match value {
+            Value::String(text) => Ok((key, text)),
+            _ => Err(invalid()),
+        })
+        .collect()
+}
+
+/// GitLab's variable list, from a JSON array, `variables[][key]` fields or
+/// `variables[0][key]` fields. Values are coerced to strings as Grape does.
+fn variable_list(value: Option<&Value>) -> Option<Vec<Variable>> {
+    let items: Vec<&Value> = match value {
+        None | Some(Value::Null) => return Some(Vec::new()),
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(Value::Object(indexed)) if indexed.keys().all(|k| k.parse::<usize>().is_ok()) => {
+            let mut pairs: Vec<(usize, &Value)> = indexed
+                .iter()
+                .map(|(k, v)| (k.parse().unwrap_or(0), v))
+                .collect();
+            pairs.sort_by_key(|(index, _)| *index);
+            pairs.into_iter().map(|(_, value)| value).collect()
+        }
+        Some(_) => return None,
+    };
+    items.into_iter().map(variable_item).collect()
+}
+
+fn variable_item(item: &Value) -> Option<Variable> {
+    let object = item.as_object()?;
+    let text = |name: &str| match object.get(name) {
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(Value::Number(number)) => Some(number.to_string()),
+        Some(Value::Bool(flag)) => Some(flag.to_string()),
+        _ => None,
+    };
+    let variable_type = match text("variable_type").as_deref() {
+        None | Some("env_var") => VariableType::EnvVar,
+        Some("file") => VariableType::File,
+        Some(_) => return None,
+    };
+    Some(Variable {
+        key: text("key")?,
+        value: text("value").unwrap_or_default(),
+        variable_type,
+    })
+}
+
+/// The mock-only fields; any that is malformed is a 422.
+fn controls(fields: &Fields) -> Result<Controls, ApiError> {
+    Ok(Controls {
+        scenario_id: optional_integer(fields, "scenario_id")?,
+        terminal_after_seconds: optional_integer(fields, "terminal_after_seconds")?,
+        terminal_status: optional_status(fields, "terminal_status")?,
+    })
+}
+
+/// An integer sent as a JSON number or, from a form, as decimal text; an
+/// empty form field counts as not sent.
+fn optional_integer(fields: &Fields, name: &str) -> Result<Option<i64>, ApiError> {
+    let integer = match fields.get(name) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(text)) if text.is_empty() => return Ok(None),
+        Some(Value::Number(number)) => number.as_i64(),
+        Some(Value::String(text)) => text.trim().parse().ok(),
+        Some(_) => None,
+    };
+    integer
+        .map(Some)
+        .ok_or_else(|| ApiError::Unprocessable(format!("{name} must be an integer")))
+}
+
+fn optional_status(fields: &Fields, name: &str) -> Result<Option<PipelineStatus>, ApiError> {
+    let text = match fields.get(name) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(text)) if text.is_empty() => return Ok(None),
+        Some(Value::String(text)) => text,
+        Some(_) => return Err(ApiError::Unprocessable(format!("{name} must be a string"))),
+    };
+    text.parse().map(Some).map_err(|_| {
+        ApiError::Unprocessable(format!(
+            "{name} must be one of: {}",
+            PipelineStatus::spellings()
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rack_nesting() {
+        let fields = form_fields([
+            ("variables[][key]", "A"),
+            ("variables[][value]", "1"),
+            ("variables[][key]", "B"),
+            ("variables[][value]", "2"),
+            ("inputs[x]", "y"),
+            ("plain", "p"),
+            ("odd[", "q"),
+        ]);
+        assert_eq!(
+            Value::Object(fields),
+            serde_json::json!({
+                "variables": [{"key": "A", "value": "1"}, {"key": "B", "value": "2"}],
+                "inputs": {"x": "y"}, "plain": "p", "odd[": "q",
+            })
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! The JSON shapes the API answers with.
+//!
+//! Views borrow from the domain values and add what only the HTTP side
+//! knows, such as the base URL the client used. The GitLab-shaped ones
+//! follow GitLab's entities field for field, with GitLab's JSON types:
+//! integers for ids and pipeline durations, strings or `null` for
+//! timestamps, an object for `user` and `detailed_status`.
+
+mod people;
+mod pipeline;
+mod records;
+
+pub use people::{ProjectView, PublicUserView, UserView};
+pub use pipeline::{JobView, ListedPipeline, PipelineView, VariableView};
+pub use records::{ClockView, ProjectRecordView, RuleView, ScenarioView, TriggerTokenView};
+
+use jiff::Timestamp;
+
+use crate::clock::rfc3339_millis;
+
+/// An optional instant in GitLab's spelling.
+fn instant(value: Option<Timestamp>) -> Option<String> {
+    value.map(rfc3339_millis)
+}

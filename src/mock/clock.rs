@@ -1,0 +1,67 @@
+//! Moving the mock's clock, persisting each change before it is answered.
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::clock::{Clock, ClockError, ClockState};
+use crate::presets::presets;
+
+use super::{Mock, MockError};
+
+/// What the clock shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockReading {
+    pub now: Timestamp,
+    pub frozen: bool,
+}
+
+impl Mock {
+    /// What the clock shows now.
+    pub fn clock(&self) -> ClockReading {
+        ClockReading {
+            now: self.clock.now(),
+            frozen: self.clock.state().is_frozen(),
+        }
+    }
+
+    /// Stops time at `at`, or now.
+    pub fn freeze_clock(&self, at: Option<Timestamp>) -> Result<ClockReading, MockError> {
+        self.change_clock(|state, source_now| state.freeze(at, source_now))
+    }
+
+    /// Moves time forward by `step`.
+    pub fn advance_clock(&self, step: SignedDuration) -> Result<ClockReading, MockError> {
+        self.change_clock(|state, source_now| state.advance(step, source_now))
+    }
+
+    /// Lets a frozen clock run again from where it stands.
+    pub fn resume_clock(&self) -> Result<ClockReading, MockError> {
+        self.change_clock(|state, source_now| Ok(state.resume(source_now)))
+    }
+
+    /// Saves the new state before installing it, under the clock's lock, so
+    /// what a restart finds is always what was last answered.
+    fn change_clock(
+        &self,
+        transition: impl FnOnce(ClockState, Timestamp) -> Result<ClockState, ClockError>,
+    ) -> Result<ClockReading, MockError> {
+        self.clock.update(|state, source_now| {
+            let next = transition(state, source_now)?;
+            self.store.save_clock_state(next)?;
+            Ok::<_, MockError>(next)
+        })?;
+        let reading = self.clock();
+        tracing::info!(now = %reading.now, frozen = reading.frozen, "clock changed");
+        Ok(reading)
+    }
+
+    /// Back to a fresh database: no pipelines, projects, trigger tokens or
+    /// rules, only the presets, and system time.
+    pub fn reset(&self) -> Result<(), MockError> {
+        self.clock.update(|_, _| {
+            self.store.reset(&presets())?;
+            Ok::<_, MockError>(ClockState::SYSTEM)
+        })?;
+        tracing::info!("mock reset to presets and system time");
+        Ok(())
+    }
+}

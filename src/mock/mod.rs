@@ -1,0 +1,179 @@
+//! The mock's domain layer: what each operation means, independent of HTTP.
+//!
+//! [`Mock`] joins the [`Store`] and the [`VirtualClock`]. It decides who may
+//! trigger, which timeline a new pipeline follows, what a pipeline shows at
+//! the clock's current instant, how cancel and retry change a run, and how
+//! the clock moves, persisting every change before it is reported. The HTTP
+//! handlers translate requests into these calls and results into
+//! GitLab-shaped JSON; they never see SQL.
+//!
+//! - `trigger`: triggering and creating pipelines, trigger authentication,
+//!   rules and scenario resolution.
+//! - `pipelines`: reading, listing, canceling, retrying, deleting.
+//! - `scenarios`: scenario rules and changes.
+//! - `access`: projects, trigger tokens and rules as records.
+//! - `clock`: moving time.
+
+mod access;
+mod clock;
+mod pipelines;
+mod scenarios;
+mod trigger;
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use crate::clock::{Clock, ClockError, VirtualClock};
+use crate::lifecycle::{InitialStatus, Observation, observe};
+use crate::model::{Pipeline, Project, Rejection};
+use crate::store::{Store, StoreError};
+
+pub use clock::ClockReading;
+pub use pipelines::{ListFilter, MOCK_USERNAME, OrderBy, Scope};
+pub use scenarios::ScenarioPatch;
+pub use trigger::{Controls, CreateRequest, TriggerRequest, commit_sha};
+
+/// Why an operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum MockError {
+    #[error("{0} not found")]
+    NotFound(Missing),
+    #[error("{0}")]
+    Conflict(String),
+    /// A mock-only value that is not acceptable (422).
+    #[error("{0}")]
+    Invalid(String),
+    /// GitLab refused to create the pipeline (400 with `message.base`).
+    #[error("{}", .0.message())]
+    Refused(Rejection),
+    /// The trigger token does not open this project: GitLab's 404, which
+    /// does not reveal whether the project exists.
+    #[error("trigger token not valid for this project")]
+    TriggerDenied,
+    /// No trigger token applies and the request carries no valid
+    /// credentials.
+    #[error("401 Unauthorized")]
+    Unauthorized,
+    /// `pipelines/latest` found nothing: GitLab answers 403.
+    #[error("no pipeline for the ref")]
+    NoLatest,
+    #[error(transparent)]
+    Clock(#[from] ClockError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a not-found error was looking for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Pipeline,
+    Scenario,
+    Rule,
+    TriggerToken,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Pipeline => "pipeline",
+            Self::Scenario => "scenario",
+            Self::Rule => "rule",
+            Self::TriggerToken => "trigger token",
+        })
+    }
+}
+
+/// How a route names a project: by number or by full path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectRef {
+    Id(i64),
+    Path(String),
+}
+
+impl ProjectRef {
+    /// Reads a decoded `:id` path segment: digits are an id, a value with a
+    /// slash is a full path, anything else names no project.
+    pub fn parse(segment: &str) -> Option<Self> {
+        if !segment.is_empty() && segment.bytes().all(|byte| byte.is_ascii_digit()) {
+            return segment.parse().ok().filter(|id| *id > 0).map(Self::Id);
+        }
+        let valid_path = segment.contains('/')
+            && segment
+                .split('/')
+                .all(|part| !part.is_empty() && !part.chars().any(char::is_control));
+        valid_path.then(|| Self::Path(segment.to_owned()))
+    }
+
+    /// The value as GitLab would echo it, e.g. in `TRIGGER_PAYLOAD`.
+    pub fn as_text(&self) -> String {
+        match self {
+            Self::Id(id) => id.to_string(),
+            Self::Path(path) => path.clone(),
+        }
+    }
+}
+
+/// A pipeline together with its project and what it shows right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedPipeline {
+    pub pipeline: Pipeline,
+    pub project: Project,
+    pub observation: Observation,
+}
+
+/// Choices that make the mock behave more like the seed or more like
+/// GitLab.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MockOptions {
+    /// The status seed-shaped scenarios start in.
+    pub initial_status: InitialStatus,
+    /// Trigger tokens valid for every project.
+    pub global_trigger_tokens: Vec<String>,
+}
+
+/// The mock's state and rules; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Mock {
+    store: Store,
+    clock: Arc<VirtualClock>,
+    options: Arc<MockOptions>,
+}
+
+impl Mock {
+    /// A mock over `store`, telling time by `clock`, with default options.
+    pub fn new(store: Store, clock: Arc<VirtualClock>) -> Self {
+        Self::with_options(store, clock, MockOptions::default())
+    }
+
+    /// A mock with the given options.
+    pub fn with_options(store: Store, clock: Arc<VirtualClock>, options: MockOptions) -> Self {
+        Self {
+            store,
+            clock,
+            options: Arc::new(options),
+        }
+    }
+
+    /// The project a route names, or `None` when the reference names none.
+    pub fn project(&self, reference: &ProjectRef) -> Result<Project, MockError> {
+        Ok(match reference {
+            ProjectRef::Id(id) => self.store.project_by_id(*id)?,
+            ProjectRef::Path(path) => self.store.project_by_path(path)?,
+        })
+    }
+
+    /// The clock's current instant.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    fn observed(&self, pipeline: Pipeline, project: Project, now: Timestamp) -> ObservedPipeline {
+        let observation = observe(&pipeline.run, now);
+        ObservedPipeline {
+            pipeline,
+            project,
+            observation,
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Making pipelines: the trigger and create endpoints, who may trigger, and
+//! which timeline a new pipeline follows.
+
+use crate::clock::Clock;
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::lifecycle::{Timeline, at_creation};
+use crate::model::{NewPipeline, Rejection, Scenario, Source, Variable, VariableType};
+use crate::model::{Project, check_terminal_after};
+use crate::status::PipelineStatus;
+
+use super::{Mock, MockError, ObservedPipeline, ProjectRef};
+
+/// The mock-only fields a trigger may carry to choose its behaviour.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Controls {
+    pub scenario_id: Option<i64>,
+    pub terminal_after_seconds: Option<i64>,
+    pub terminal_status: Option<PipelineStatus>,
+}
+
+impl Controls {
+    fn is_empty(&self) -> bool {
+        self.scenario_id.is_none()
+            && self.terminal_after_seconds.is_none()
+            && self.terminal_status.is_none()
+    }
+}
+
+/// A trigger, decoded from whichever encoding the client used.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TriggerRequest {
+    pub token: String,
+    pub git_ref: String,
+    pub variables: BTreeMap<String, String>,
+    pub inputs: Option<Map<String, Value>>,
+    pub controls: Controls,
+}
+
+/// `POST /projects/:id/pipeline`: a pipeline made with a user's token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateRequest {
+    pub git_ref: String,
+    pub variables: Vec<Variable>,
+    pub controls: Controls,
+}
+
+/// What a new pipeline will do, or why GitLab refuses it.
+struct Plan {
+    scenario_id: Option<i64>,
+    timeline: Result<Timeline, Rejection>,
+}
+
+impl Mock {
+    /// Triggers a pipeline as `POST /projects/:id/trigger/pipeline` does.
+    /// `authenticated` says whether the request carried the mock's own token
+    /// in a header, which only matters for projects without trigger tokens.
+    pub fn trigger(
+        &self,
+        reference: &ProjectRef,
+        request: TriggerRequest,
+        authenticated: bool,
+    ) -> Result<ObservedPipeline, MockError> {
+        let project = self.project(reference)?;
+        self.authorize_trigger(&project, &request.token, authenticated)?;
+
+        let mut variables = env_variables(&request.variables);
+        variables.push(trigger_payload(reference, &request));
+        let plan = self.plan(
+            &project,
+            &request.git_ref,
+            &request.token,
+            &variables,
+            &request.controls,
+        )?;
+        self.make(project, request.git_ref, Source::Trigger, variables, plan)
+    }
+
+    /// Creates a pipeline as `POST /projects/:id/pipeline` does; the caller
+    /// has already been authenticated.
+    pub fn create_pipeline(
+        &self,
+        reference: &ProjectRef,
+        request: CreateRequest,
+    ) -> Result<ObservedPipeline, MockError> {
+        let project = self.project(reference)?;
+        let plan = self.plan(
+            &project,
+            &request.git_ref,
+            "",
+            &request.variables,
+            &request.controls,
+        )?;
+        self.make(
+            project,
+            request.git_ref,
+            Source::Api,
+            request.variables,
+            plan,
+        )
+    }
+
+    /// GitLab's rule: a project with trigger tokens accepts only its own
+    /// (or a token valid everywhere), whatever else the request carries, and
+    /// answers any other with a 404. A project without any keeps the seed's
+    /// rule: the mock's token in a header.
+    fn authorize_trigger(
+        &self,
+        project: &Project,
+        token: &str,
+        authenticated: bool,
+    ) -> Result<(), MockError> {
+        if self
+            .options
+            .global_trigger_tokens
+            .iter()
+            .any(|global| global == token)
+        {
+            return Ok(());
+        }
+        if let Some(found) = self.store.find_trigger_token(token)? {
+            return match found.project_id == project.id {
+                true => Ok(()),
+                false => Err(MockError::TriggerDenied),
+            };
+        }
+        if self.store.has_trigger_tokens(project.id)? {
+            return Err(MockError::TriggerDenied);
+        }
+        match authenticated {
+            true => Ok(()),
+            false => Err(MockError::Unauthorized),
+        }
+    }
+
+    /// Chooses the behaviour: the given scenario, else the inline fields,
+    /// else the first matching rule, else the default.
+    fn plan(
+        &self,
+        project: &Project,
+        git_ref: &str,
+        token: &str,
+        variables: &[Variable],
+        controls: &Controls,
+    ) -> Result<Plan, MockError> {
+        if let Some(seconds) = controls.terminal_after_seconds {
+            check_terminal_after(seconds).map_err(MockError::Invalid)?;
+        }
+        if let Some(scenario_id) = controls.scenario_id {
+            let scenario = self.store.scenario(scenario_id)?.ok_or_else(|| {
+                MockError::Invalid(format!("scenario_id {scenario_id} does not exist"))
+            })?;
+            return Ok(self.follow(&scenario));
+        }
+        if !controls.is_empty() {
+            let seconds = controls.terminal_after_seconds.or(Some(DEFAULT_SECONDS));
+            let status = controls.terminal_status.unwrap_or(PipelineStatus::Success);
+            let timeline = Timeline::seed(seconds, status, self.options.initial_status);
+            return Ok(Plan {
+                scenario_id: None,
+                timeline: Ok(timeline),
+            });
+        }
+        if let Some(rule) = self
+            .store
+            .claim_rule(project.id, git_ref, token, variables)?
+        {
+            tracing::debug!(rule = rule.id, scenario = rule.scenario_id, "rule matched");
+            if let Some(scenario) = self.store.scenario(rule.scenario_id)? {
+                return Ok(self.follow(&scenario));
+            }
+        }
+        let timeline = Timeline::seed(
+            Some(DEFAULT_SECONDS),
+            PipelineStatus::Success,
+            self.options.initial_status,
+        );
+        Ok(Plan {
+            scenario_id: None,
+            timeline: Ok(timeline),
+        })
+    }
+
+    fn follow(&self, scenario: &Scenario) -> Plan {
+        let timeline = match scenario.reject {
+            Some(rejection) => Err(rejection),
+            None => Ok(scenario.timeline(self.options.initial_status)),
+        };
+        Plan {
+            scenario_id: Some(scenario.scenario_id),
+            timeline,
+        }
+    }
+
+    fn make(
+        &self,
+        project: Project,
+        git_ref: String,
+        source: Source,
+        variables: Vec<Variable>,
+        plan: Plan,
+    ) -> Result<ObservedPipeline, MockError> {
+        let timeline = plan.timeline.map_err(MockError::Refused)?;
+        let pipeline = self.store.insert_pipeline(NewPipeline {
+            project_id: project.id,
+            sha: commit_sha(project.id, &git_ref),
+            git_ref,
+            source,
+            variables,
+            scenario_id: plan.scenario_id,
+            timeline,
+            created_at: self.clock.now(),
+        })?;
+        tracing::debug!(id = pipeline.id, project = project.id, "pipeline created");
+
+        let observation = at_creation(&pipeline.run);
+        Ok(ObservedPipeline {
+            pipeline,
+            project,
+            observation,
+        })
+    }
+}
+
+/// The default behaviour's duration: five minutes.
+const DEFAULT_SECONDS: i64 = 300;
+
+fn env_variables(variables: &BTreeMap<String, String>) -> Vec<Variable> {
+    variables
+        .iter()
+        .map(|(key, value)| Variable {
+            key: key.clone(),
+            value: value.clone(),
+            variable_type: VariableType::EnvVar,
+        })
+        .collect()
+}
+
+/// GitLab stores the trigger's parameters, all but the token, as the file
+/// variable `TRIGGER_PAYLOAD`.
+fn trigger_payload(reference: &ProjectRef, request: &TriggerRequest) -> Variable {
+    let mut payload = json!({
+        "ref": request.git_ref,
+        "id": reference.as_text(),
+        "variables": request.variables,
+    });
+    if let Some(inputs) = &request.inputs {
+        payload["inputs"] = Value::Object(inputs.clone());
+    }
+    Variable {
+        key: "TRIGGER_PAYLOAD".into(),
+        value: payload.to_string(),
+        variable_type: VariableType::File,
+    }
+}
+
+/// A stand-in commit sha: 40 hex digits that depend only on the project and
+/// the ref, as a real ref's head commit would, so snapshots stay stable and
+/// two triggers of one ref report one commit.
+pub fn commit_sha(project_id: i64, git_ref: &str) -> String {
+    let mut state = fnv1a(project_id.to_le_bytes().iter().chain(git_ref.as_bytes()));
+    (0..3)
+        .map(|_| format!("{:016x}", splitmix64(&mut state)))
+        .collect::<String>()[..40]
+        .to_owned()
+}
+
+fn fnv1a<'a>(bytes: impl Iterator<Item = &'a u8>) -> u64 {
+    bytes.fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}

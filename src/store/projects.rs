@@ -1,0 +1,75 @@
+//! SQL for the `projects` table: the projects known by path.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use crate::model::Project;
+
+use super::{Store, StoreError};
+
+impl Store {
+    /// The project with this id: the registered one, else the implicit one
+    /// every positive id stands for.
+    pub fn project_by_id(&self, id: i64) -> Result<Project, StoreError> {
+        let conn = self.conn.lock();
+        let mut statement =
+            conn.prepare_cached("SELECT id, path, default_branch FROM projects WHERE id = ?1")?;
+        let found = statement.query_row(params![id], read_project).optional()?;
+        Ok(found.unwrap_or_else(|| Project::implicit(id)))
+    }
+
+    /// The project at this full path, registered with the next free id the
+    /// first time it is asked for.
+    pub fn project_by_path(&self, path: &str) -> Result<Project, StoreError> {
+        let conn = self.conn.lock();
+        let mut find =
+            conn.prepare_cached("SELECT id, path, default_branch FROM projects WHERE path = ?1")?;
+        if let Some(project) = find.query_row(params![path], read_project).optional()? {
+            return Ok(project);
+        }
+
+        let mut next = conn.prepare_cached(
+            "SELECT MAX(COALESCE((SELECT MAX(id) FROM projects), 0),
+                        COALESCE((SELECT MAX(project_id) FROM pipelines), 0)) + 1",
+        )?;
+        let id: i64 = next.query_row([], |row| row.get(0))?;
+        let project = Project {
+            id,
+            path: path.to_owned(),
+            default_branch: "main".into(),
+        };
+        write_project(&conn, &project)?;
+        Ok(project)
+    }
+
+    /// Registers a project with a chosen id, replacing what that id or path
+    /// stood for before.
+    pub fn put_project(&self, project: &Project) -> Result<(), StoreError> {
+        let conn = self.conn.lock();
+        conn.prepare_cached("DELETE FROM projects WHERE id = ?1 OR path = ?2")?
+            .execute(params![project.id, project.path])?;
+        write_project(&conn, project)
+    }
+
+    /// Every registered project, by id.
+    pub fn projects(&self) -> Result<Vec<Project>, StoreError> {
+        let conn = self.conn.lock();
+        let mut statement =
+            conn.prepare_cached("SELECT id, path, default_branch FROM projects ORDER BY id")?;
+        let rows = statement.query_map([], read_project)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+fn write_project(conn: &rusqlite::Connection, project: &Project) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO projects (id, path, default_branch) VALUES (?1, ?2, ?3)")?
+        .execute(params![project.id, project.path, project.default_branch])?;
+    Ok(())
+}
+
+fn read_project(row: &Row<'_>) -> rusqlite::Result<Project> {
+    Ok(Project {
+        id: row.get(0)?,
+        path: row.get(1)?,
+        default_branch: row.get(2)?,
+    })
+}

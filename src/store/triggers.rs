@@ -1,0 +1,87 @@
+//! SQL for the `trigger_tokens` table.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use crate::model::TriggerToken;
+
+use super::{Store, StoreError, timestamp_column, timestamp_text};
+
+const COLUMNS: &str = "id, project_id, token, description, created_at";
+
+impl Store {
+    /// Stores a new trigger token; `None` if the token string is taken.
+    pub fn insert_trigger_token(
+        &self,
+        project_id: i64,
+        token: &str,
+        description: &str,
+        created_at: jiff::Timestamp,
+    ) -> Result<Option<TriggerToken>, StoreError> {
+        let conn = self.conn.lock();
+        let mut statement = conn.prepare_cached(
+            "INSERT OR IGNORE INTO trigger_tokens (project_id, token, description, created_at)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        if statement.execute(params![
+            project_id,
+            token,
+            description,
+            timestamp_text(created_at)
+        ])? == 0
+        {
+            return Ok(None);
+        }
+        Ok(Some(TriggerToken {
+            id: conn.last_insert_rowid(),
+            project_id,
+            token: token.to_owned(),
+            description: description.to_owned(),
+            created_at,
+        }))
+    }
+
+    /// A project's trigger tokens, oldest first.
+    pub fn trigger_tokens(&self, project_id: i64) -> Result<Vec<TriggerToken>, StoreError> {
+        let conn = self.conn.lock();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM trigger_tokens WHERE project_id = ?1 ORDER BY id"
+        ))?;
+        let rows = statement.query_map(params![project_id], read_token)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The trigger token with this value, in any project.
+    pub fn find_trigger_token(&self, token: &str) -> Result<Option<TriggerToken>, StoreError> {
+        let conn = self.conn.lock();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM trigger_tokens WHERE token = ?1"
+        ))?;
+        Ok(statement.query_row(params![token], read_token).optional()?)
+    }
+
+    /// Whether a project has any trigger token.
+    pub fn has_trigger_tokens(&self, project_id: i64) -> Result<bool, StoreError> {
+        let conn = self.conn.lock();
+        let mut statement = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM trigger_tokens WHERE project_id = ?1)")?;
+        Ok(statement.query_row(params![project_id], |row| row.get(0))?)
+    }
+
+    /// Removes a project's trigger token; `false` when it has none by that id.
+    pub fn delete_trigger_token(&self, project_id: i64, id: i64) -> Result<bool, StoreError> {
+        let conn = self.conn.lock();
+        let mut statement =
+            conn.prepare_cached("DELETE FROM trigger_tokens WHERE project_id = ?1 AND id = ?2")?;
+        Ok(statement.execute(params![project_id, id])? > 0)
+    }
+}
+
+fn read_token(row: &Row<'_>) -> rusqlite::Result<TriggerToken> {
+    Ok(TriggerToken {
+        id: row.get(0)?,
+        project_id: row.get(1)?,
+        token: row.get(2)?,
+        description: row.get(3)?,
+        created_at: timestamp_column(row, 4)?.unwrap_or_default(),
+    })
+}
