@@ -12,13 +12,16 @@
 //! - [`clock`]: the [`Clock`](clock::Clock) trait, the system clock and the
 //!   virtual clock that can be frozen, advanced and resumed.
 //! - [`status`]: GitLab's pipeline status vocabulary.
-//! - [`lifecycle`]: the pure function from behaviour, creation time and
-//!   now to a status.
-//! - [`model`]: scenarios and pipelines as plain values.
+//! - [`lifecycle`]: timelines of phases, and the pure function from a
+//!   pipeline's run and the current instant to its status and timestamps.
+//! - [`model`]: scenarios, pipelines, projects, trigger tokens and rules as
+//!   plain values.
 //! - [`presets`]: the scenarios a fresh database starts with.
 //! - [`store`]: SQLite persistence; the only module with SQL.
-//! - [`mock`]: the domain layer joining store and clock.
-//! - [`http`]: warp routes, handlers, request decoding and JSON views.
+//! - [`mock`]: the domain layer joining store and clock: triggering,
+//!   observing, canceling, retrying, listing, moving time.
+//! - [`http`]: warp routes, authentication, handlers, parameter decoding,
+//!   pagination and JSON views.
 //! - [`server`]: binding and serving.
 
 pub mod clock;
