@@ -2,10 +2,13 @@
 //!
 //! Every flag can also be set through a `MOCK_*` variable, so a test harness
 //! or a container can configure the mock without building a command line.
+//! Switches read their variable leniently: `1`, `true`, `yes` and `on` turn
+//! them on, `0`, `false`, `no` and `off` leave them off.
 
 use std::net::IpAddr;
 
-use clap::Parser;
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Parser};
 
 use crate::lifecycle::InitialStatus;
 
@@ -38,7 +41,7 @@ pub struct Config {
     pub token: String,
 
     /// Enable `POST /_mock/reset`, which wipes pipelines and custom scenarios.
-    #[arg(long, env = "MOCK_ALLOW_RESET")]
+    #[arg(long, env = "MOCK_ALLOW_RESET", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub allow_reset: bool,
 
     /// A trigger token valid for every project (repeatable; the variable
@@ -62,7 +65,7 @@ pub struct Config {
 
     /// Answer GitLab-shaped reads without credentials with GitLab's
     /// `404 Project Not Found` for a private project, instead of 401.
-    #[arg(long, env = "MOCK_PRIVATE_PROJECTS")]
+    #[arg(long, env = "MOCK_PRIVATE_PROJECTS", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub private_projects: bool,
 
     /// The status pipelines of seed-shaped scenarios start in: `running`

@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -25,9 +26,38 @@ async fn main() -> ExitCode {
     tracing::info!("listening on http://{}", bound.addr());
     tracing::info!(db = %config.db, allow_reset = config.allow_reset, "configuration");
 
-    bound.serve(shutdown_signal()).await;
+    serve_until_stopped(bound).await;
     tracing::info!("stopped");
     ExitCode::SUCCESS
+}
+
+/// How long requests in flight may take to finish once a stop is asked for;
+/// a client that never finishes its request must not keep the mock alive.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish for
+/// at most [`SHUTDOWN_GRACE`].
+async fn serve_until_stopped(bound: Bound) {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+
+    let mut graceful = stopped.clone();
+    let serving = bound.serve(async move {
+        let _ = graceful.wait_for(|stopping| *stopping).await;
+    });
+    let mut deadline = stopped;
+    let overdue = async move {
+        let _ = deadline.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+
+    tokio::select! {
+        () = serving => {},
+        () = overdue => tracing::warn!("requests still open after the grace period; stopping anyway"),
+    }
 }
 
 /// Logs go to stderr; `RUST_LOG` overrides the default of `info` for the

@@ -37,6 +37,13 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     T::deserialize(value).map_err(|error| ApiError::Unprocessable(error.to_string()))
 }
 
+/// The body of a route that takes no fields: nothing, or `{}`. Anything
+/// else is refused, so `{"keep_scenarios": true}` cannot be mistaken for an
+/// option.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
 /// `POST /_mock/scenarios`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -128,6 +128,7 @@ fn clock_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
     let resume = warp::path!("_mock" / "clock" / "resume")
         .and(warp::post())
         .and(auth)
+        .and(body())
         .and(with(mock.clone()))
         .then(clock::resume);
 
@@ -146,6 +147,7 @@ fn reset(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
     warp::path!("_mock" / "reset")
         .and(warp::post())
         .and(member(settings))
+        .and(body())
         .and(with(settings.allow_reset))
         .and(with(mock.clone()))
         .then(control::reset)

@@ -32,10 +32,19 @@ pub fn content_type() -> impl Filter<Extract = (Option<String>,), Error = Reject
 pub fn base_url(
     fallback: Arc<str>,
 ) -> impl Filter<Extract = (Arc<str>,), Error = Rejection> + Clone {
-    warp::header::optional::<String>("host").map(move |host: Option<String>| match host {
-        Some(host) => Arc::from(format!("http://{host}")),
-        None => fallback.clone(),
+    warp::header::optional::<String>("host").map(move |host: Option<String>| {
+        match host.filter(|host| is_authority(host)) {
+            Some(host) => Arc::from(format!("http://{host}")),
+            None => fallback.clone(),
+        }
     })
+}
+
+/// Whether a `Host` value is a plain `host[:port]`, so a crafted header
+/// cannot smuggle a path or query into the links the mock prints.
+fn is_authority(host: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || ".-:[]_".contains(c);
+    !host.is_empty() && host.chars().all(allowed)
 }
 
 /// The whole body, refused with 413 past [`MAX_BODY_BYTES`]. Unlike warp's

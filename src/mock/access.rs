@@ -77,15 +77,13 @@ impl Mock {
         scenario_id: i64,
         times: Option<i64>,
     ) -> Result<Rule, MockError> {
-        if self.store.scenario(scenario_id)?.is_none() {
-            return Err(MockError::Invalid(format!(
-                "scenario_id {scenario_id} does not exist"
-            )));
-        }
         if times.is_some_and(|times| times < 1) {
             return Err(MockError::Invalid("times must be 1 or more".into()));
         }
-        Ok(self.store.insert_rule(matching, scenario_id, times)?)
+        let missing = || MockError::Invalid(format!("scenario_id {scenario_id} does not exist"));
+        self.store
+            .insert_rule(matching, scenario_id, times)?
+            .ok_or_else(missing)
     }
 
     /// Every rule, in the order triggers try them.

@@ -202,17 +202,25 @@ impl Mock {
         variables: Vec<Variable>,
         plan: Plan,
     ) -> Result<ObservedPipeline, MockError> {
-        let timeline = plan.timeline.map_err(MockError::Refused)?;
-        let pipeline = self.store.insert_pipeline(NewPipeline {
+        let mut new = NewPipeline {
             project_id: project.id,
             sha: commit_sha(project.id, &git_ref),
             git_ref,
             source,
             variables,
             scenario_id: plan.scenario_id,
-            timeline,
+            timeline: plan.timeline.map_err(MockError::Refused)?,
             created_at: self.clock.now(),
-        })?;
+        };
+        // A reset between reading the clock and writing moves the clock back;
+        // read it again rather than store a pipeline from the future.
+        let pipeline = loop {
+            let generation = self.store.generation();
+            new.created_at = self.clock.now();
+            if let Some(pipeline) = self.store.insert_pipeline(&new, generation)? {
+                break pipeline;
+            }
+        };
         tracing::debug!(id = pipeline.id, project = project.id, "pipeline created");
 
         let observation = at_creation(&pipeline.run);

@@ -17,6 +17,7 @@ mod schema;
 mod triggers;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use jiff::Timestamp;
 use parking_lot::Mutex;
@@ -44,6 +45,10 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    /// Counts resets. A write that read the clock before taking the lock
+    /// compares it to catch a reset that came in between and moved the
+    /// clock back, which would otherwise store a pipeline from the future.
+    generation: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -59,8 +64,10 @@ impl Store {
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         schema::migrate(&mut conn)?;
+        let generation = Arc::new(AtomicU64::new(0));
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            generation,
         })
     }
 
@@ -81,7 +88,13 @@ impl Store {
         )?;
         schema::seed_defaults(&tx, presets)?;
         tx.commit()?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// The number of resets so far; see [`Store::insert_pipeline`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 }
 
@@ -128,6 +141,16 @@ fn json_column<T: serde::de::DeserializeOwned>(
 /// `value` as JSON text for a column.
 fn json_text(value: &impl Serialize) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+/// Whether an error is a foreign key that no longer holds, as when a
+/// scenario is deleted while a write that names it is on its way.
+fn is_foreign_key_failure(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(failure, _)
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+    )
 }
 
 fn conversion(column: usize, error: FromSqlError) -> rusqlite::Error {

@@ -7,11 +7,20 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::lifecycle::{InitialStatus, Run, Timeline, at_creation};
 use crate::model::{NewPipeline, Pipeline, Source, Variable, VariableType};
 
-use super::{Store, StoreError, json_column, json_text, timestamp_column, timestamp_text};
+use crate::status::PipelineStatus;
+
+use super::{Store, StoreError, is_foreign_key_failure, json_column, json_text};
+use super::{timestamp_column, timestamp_text};
 
 const COLUMNS: &str = "id, iid, project_id, ref, sha, source, variables_json, variables_typed_json, \
                        scenario_id, terminal_after_seconds, terminal_status, phases_json, \
                        created_at, run_anchor, canceled_at, earlier_started_at";
+
+/// The same columns without the variables, for listings that do not show
+/// them: variables can be large, and a listing reads many rows.
+const SUMMARY_COLUMNS: &str = "id, iid, project_id, ref, sha, source, NULL, NULL, \
+                               scenario_id, terminal_after_seconds, terminal_status, phases_json, \
+                               created_at, run_anchor, canceled_at, earlier_started_at";
 
 /// Which pipelines a listing wants, one page at a time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,52 +41,44 @@ pub struct Page<T> {
 impl Store {
     /// Stores a new pipeline and returns it with its id and iid. The write
     /// is committed (and, with `synchronous = FULL`, on disk) when this
-    /// returns.
-    pub fn insert_pipeline(&self, new: NewPipeline) -> Result<Pipeline, StoreError> {
-        let env: BTreeMap<&str, &str> = new
-            .variables
-            .iter()
-            .filter(|variable| variable.variable_type == VariableType::EnvVar)
-            .map(|variable| (variable.key.as_str(), variable.value.as_str()))
-            .collect();
-        let run = Run::new(new.timeline, new.created_at);
-        let created_at = timestamp_text(new.created_at);
-
+    /// returns. The JSON columns are encoded before the lock is taken.
+    ///
+    /// `generation` is [`Store::generation`] as read before the caller read
+    /// the clock; if a reset has happened since, nothing is written and
+    /// `None` comes back, so the caller can read the clock again. A
+    /// scenario deleted since the caller looked it up leaves the pipeline
+    /// with no `scenario_id`, as if it had been deleted just after.
+    pub fn insert_pipeline(
+        &self,
+        new: &NewPipeline,
+        generation: u64,
+    ) -> Result<Option<Pipeline>, StoreError> {
+        let row = EncodedPipeline::new(new)?;
         let conn = self.conn.lock();
-        let iid = next_iid(&conn, new.project_id)?;
-        let mut statement = conn.prepare_cached(
-            "INSERT INTO pipelines (iid, project_id, ref, sha, source, status, variables_json,
-                 variables_typed_json, scenario_id, terminal_after_seconds, terminal_status,
-                 phases_json, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
-        )?;
-        statement.execute(params![
-            iid,
-            new.project_id,
-            new.git_ref,
-            new.sha,
-            new.source.as_str(),
-            at_creation(&run).status,
-            json_text(&env)?,
-            json_text(&new.variables)?,
-            new.scenario_id,
-            run.timeline.total_seconds(),
-            run.timeline.terminal_status,
-            json_text(&run.timeline.phases)?,
-            created_at,
-        ])?;
+        if self.generation() != generation {
+            return Ok(None);
+        }
 
-        Ok(Pipeline {
+        let iid = next_iid(&conn, new.project_id)?;
+        let scenario_id = match row.write(&conn, iid, new.scenario_id) {
+            Err(StoreError::Sqlite(error)) if is_foreign_key_failure(&error) => {
+                row.write(&conn, iid, None)?;
+                None
+            }
+            written => written.map(|()| new.scenario_id)?,
+        };
+
+        Ok(Some(Pipeline {
             id: conn.last_insert_rowid(),
             iid,
             project_id: new.project_id,
-            git_ref: new.git_ref,
-            sha: new.sha,
+            git_ref: new.git_ref.clone(),
+            sha: new.sha.clone(),
             source: new.source,
-            variables: new.variables,
-            scenario_id: new.scenario_id,
-            run,
-        })
+            variables: new.variables.clone(),
+            scenario_id,
+            run: Run::new(new.timeline.clone(), new.created_at),
+        }))
     }
 
     /// One pipeline by id, whatever its project.
@@ -86,11 +87,11 @@ impl Store {
         find_pipeline(&conn, id)
     }
 
-    /// Every pipeline of a project, newest first.
+    /// Every pipeline of a project, newest first, without their variables.
     pub fn project_pipelines(&self, project_id: i64) -> Result<Vec<Pipeline>, StoreError> {
         let conn = self.conn.lock();
         let mut statement = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM pipelines WHERE project_id = ?1 ORDER BY id DESC"
+            "SELECT {SUMMARY_COLUMNS} FROM pipelines WHERE project_id = ?1 ORDER BY id DESC"
         ))?;
         let rows = statement.query_map(params![project_id], read_pipeline)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -171,6 +172,66 @@ impl Store {
         let conn = self.conn.lock();
         let mut statement = conn.prepare_cached("DELETE FROM pipelines WHERE id = ?1")?;
         Ok(statement.execute(params![id])? > 0)
+    }
+}
+
+/// A new pipeline's columns, encoded ahead of taking the lock.
+struct EncodedPipeline<'a> {
+    new: &'a NewPipeline,
+    first_status: PipelineStatus,
+    env: String,
+    typed: String,
+    phases: String,
+    created_at: String,
+}
+
+impl<'a> EncodedPipeline<'a> {
+    fn new(new: &'a NewPipeline) -> Result<Self, StoreError> {
+        let env: BTreeMap<&str, &str> = new
+            .variables
+            .iter()
+            .filter(|variable| variable.variable_type == VariableType::EnvVar)
+            .map(|variable| (variable.key.as_str(), variable.value.as_str()))
+            .collect();
+        Ok(Self {
+            new,
+            first_status: at_creation(&Run::new(new.timeline.clone(), new.created_at)).status,
+            env: json_text(&env)?,
+            typed: json_text(&new.variables)?,
+            phases: json_text(&new.timeline.phases)?,
+            created_at: timestamp_text(new.created_at),
+        })
+    }
+
+    fn write(
+        &self,
+        conn: &Connection,
+        iid: i64,
+        scenario_id: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let new = self.new;
+        let mut statement = conn.prepare_cached(
+            "INSERT INTO pipelines (iid, project_id, ref, sha, source, status, variables_json,
+                 variables_typed_json, scenario_id, terminal_after_seconds, terminal_status,
+                 phases_json, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+        )?;
+        statement.execute(params![
+            iid,
+            new.project_id,
+            new.git_ref,
+            new.sha,
+            new.source.as_str(),
+            self.first_status,
+            self.env,
+            self.typed,
+            scenario_id,
+            new.timeline.total_seconds(),
+            new.timeline.terminal_status,
+            self.phases,
+            self.created_at,
+        ])?;
+        Ok(())
     }
 }
 

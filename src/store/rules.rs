@@ -4,38 +4,46 @@ use rusqlite::{Row, params};
 
 use crate::model::{Rule, RuleMatch, Variable};
 
-use super::{Store, StoreError, json_column, json_text};
+use super::{Store, StoreError, is_foreign_key_failure, json_column, json_text};
 
 const COLUMNS: &str = "id, project_id, ref, token, variables_json, scenario_id, times, used";
 
 impl Store {
-    /// Stores a new rule and returns it with its id.
+    /// Stores a new rule and returns it with its id; `None` when the
+    /// scenario does not exist (or was just deleted).
     pub fn insert_rule(
         &self,
         matching: RuleMatch,
         scenario_id: i64,
         times: Option<i64>,
-    ) -> Result<Rule, StoreError> {
+    ) -> Result<Option<Rule>, StoreError> {
         let conn = self.conn.lock();
         let mut statement = conn.prepare_cached(
             "INSERT INTO rules (project_id, ref, token, variables_json, scenario_id, times)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
-        statement.execute(params![
+        let written = statement.execute(params![
             matching.project_id,
             matching.git_ref,
             matching.token,
             json_text(&matching.variables)?,
             scenario_id,
             times,
-        ])?;
-        Ok(Rule {
-            id: conn.last_insert_rowid(),
-            matching,
-            scenario_id,
-            times,
-            used: 0,
-        })
+        ]);
+        match written {
+            Err(error) if is_foreign_key_failure(&error) => Ok(None),
+            Err(error) => Err(error.into()),
+            Ok(_) => {
+                let id = conn.last_insert_rowid();
+                Ok(Some(Rule {
+                    id,
+                    matching,
+                    scenario_id,
+                    times,
+                    used: 0,
+                }))
+            }
+        }
     }
 
     /// Every rule, in the order they are tried.

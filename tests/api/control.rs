@@ -62,7 +62,7 @@ async fn listing_refuses_bad_queries() {
 
     for query in [
         "per_page=0",
-        "per_page=1001",
+        "per_page=101",
         "page=-1",
         "project_id=x",
         "colour=blue",

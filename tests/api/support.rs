@@ -45,13 +45,20 @@ impl TestMock {
     }
 
     pub fn with_reset(allow_reset: bool) -> Self {
+        Self::configured(|settings, _| settings.allow_reset = allow_reset)
+    }
+
+    /// A mock whose settings and options `configure` adjusts; reset is
+    /// allowed unless it says otherwise.
+    pub fn configured(configure: impl FnOnce(&mut Settings, &mut MockOptions)) -> Self {
+        let mut settings = Settings::new(TOKEN, "http://fallback.invalid");
+        settings.allow_reset = true;
+        let mut options = MockOptions::default();
+        configure(&mut settings, &mut options);
+
         let store = Store::open(":memory:").unwrap();
         let clock = Arc::new(VirtualClock::frozen_at(start()));
-        let mock = Mock::new(store, clock.clone());
-        let settings = Settings {
-            allow_reset,
-            ..Settings::new(TOKEN, "http://fallback.invalid")
-        };
+        let mock = Mock::with_options(store, clock.clone(), options);
         Self {
             routes: routes(mock, settings),
             clock,

@@ -30,6 +30,7 @@ pub async fn advance(body: Bytes, mock: Mock) -> Result<Response, ApiError> {
 }
 
 /// `POST /_mock/clock/resume`
-pub async fn resume(mock: Mock) -> Result<Response, ApiError> {
+pub async fn resume(body: Bytes, mock: Mock) -> Result<Response, ApiError> {
+    bodies::parse::<bodies::Empty>(&body)?;
     Ok(json(&ClockView::from(mock.resume_clock()?)))
 }

@@ -17,8 +17,9 @@ use crate::store::PipelineQuery;
 
 use super::{id_param, json, json_with_status, no_content};
 
-/// The most pipelines one page of `/_mock/pipelines` holds.
-pub const MAX_PER_PAGE: u32 = 1000;
+/// The most pipelines one page of `/_mock/pipelines` holds. Each carries
+/// its variables, up to a mebibyte apiece, so pages stay small.
+pub const MAX_PER_PAGE: u32 = 100;
 const DEFAULT_PER_PAGE: u32 = 100;
 
 /// Query parameters of `GET /_mock/pipelines`.
@@ -113,7 +114,8 @@ pub async fn put_project(body: Bytes, mock: Mock) -> Result<Response, ApiError> 
 
 /// `POST /_mock/reset`, refused unless the mock was started with
 /// `--allow-reset`, because it destroys every custom scenario.
-pub async fn reset(allowed: bool, mock: Mock) -> Result<Response, ApiError> {
+pub async fn reset(body: Bytes, allowed: bool, mock: Mock) -> Result<Response, ApiError> {
+    bodies::parse::<bodies::Empty>(&body)?;
     if !allowed {
         return Err(ApiError::Forbidden(
             "403 Forbidden - reset is disabled; start with --allow-reset or MOCK_ALLOW_RESET=1"
