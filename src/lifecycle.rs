@@ -134,12 +134,17 @@ pub struct Observation {
     pub started_at: Option<Timestamp>,
     /// When the run entered `success`, `failed` or `canceled`.
     pub finished_at: Option<Timestamp>,
+    /// When the run stopped at a manual job; GitLab counts `duration` up to
+    /// there but leaves `finished_at` empty.
+    pub blocked_at: Option<Timestamp>,
 }
 
 impl Observation {
-    /// Whole seconds from start to finish, once finished.
+    /// Whole seconds from start to finish, once finished or stopped at a
+    /// manual job.
     pub fn duration(&self) -> Option<i64> {
-        Some(self.finished_at?.duration_since(self.started_at?).as_secs())
+        let end = self.finished_at.or(self.blocked_at)?;
+        Some(end.duration_since(self.started_at?).as_secs())
     }
 
     /// Whole seconds the pipeline waited before running; GitLab prints
@@ -181,6 +186,7 @@ pub fn observe(run: &Run, now: Timestamp) -> Observation {
         updated_at: run.anchor,
         started_at: run.earlier_started_at,
         finished_at: None,
+        blocked_at: None,
     };
 
     for (seconds, status) in run.timeline.transitions() {
@@ -205,6 +211,7 @@ pub fn at_creation(run: &Run) -> Observation {
         updated_at: run.created_at,
         started_at: None,
         finished_at: None,
+        blocked_at: None,
     };
     enter(&mut seen, first, run.created_at);
     seen
@@ -217,4 +224,5 @@ fn enter(seen: &mut Observation, status: PipelineStatus, instant: Timestamp) {
         seen.started_at = Some(instant);
     }
     seen.finished_at = status.stamps_finish().then_some(instant);
+    seen.blocked_at = (status == PipelineStatus::Manual).then_some(instant);
 }

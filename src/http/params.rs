@@ -205,9 +205,17 @@ pub fn read_trigger(fields: &Fields) -> Result<TriggerRequest, ApiError> {
         token: required_text(fields, "token", false, &mut ignored).unwrap_or_default(),
         git_ref: required_text(fields, "ref", true, &mut ignored).unwrap_or_default(),
         variables: string_map(optional_object(fields, "variables", &mut ignored))?,
-        inputs: optional_object(fields, "inputs", &mut ignored),
+        parameters: fields
+            .iter()
+            .filter(|(name, _)| *name != "token")
+            .map(clone_pair)
+            .collect(),
         controls: controls(fields)?,
     })
+}
+
+fn clone_pair((name, value): (&String, &Value)) -> (String, Value) {
+    (name.clone(), value.clone())
 }
 
 /// Reads `POST /projects/:id/pipeline`: `ref`, and `variables` as GitLab's

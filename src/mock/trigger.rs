@@ -4,7 +4,7 @@
 use crate::clock::Clock;
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::lifecycle::{Timeline, at_creation};
 use crate::model::{NewPipeline, Rejection, Scenario, Source, Variable, VariableType};
@@ -35,7 +35,9 @@ pub struct TriggerRequest {
     pub token: String,
     pub git_ref: String,
     pub variables: BTreeMap<String, String>,
-    pub inputs: Option<Map<String, Value>>,
+    /// Every parameter the request carried except the token (a webhook's
+    /// whole body included), which GitLab keeps as `TRIGGER_PAYLOAD`.
+    pub parameters: Map<String, Value>,
     pub controls: Controls,
 }
 
@@ -249,17 +251,11 @@ fn env_variables(variables: &BTreeMap<String, String>) -> Vec<Variable> {
 /// GitLab stores the trigger's parameters, all but the token, as the file
 /// variable `TRIGGER_PAYLOAD`.
 fn trigger_payload(reference: &ProjectRef, request: &TriggerRequest) -> Variable {
-    let mut payload = json!({
-        "ref": request.git_ref,
-        "id": reference.as_text(),
-        "variables": request.variables,
-    });
-    if let Some(inputs) = &request.inputs {
-        payload["inputs"] = Value::Object(inputs.clone());
-    }
+    let mut payload = request.parameters.clone();
+    payload.insert("id".into(), Value::from(reference.as_text()));
     Variable {
         key: "TRIGGER_PAYLOAD".into(),
-        value: payload.to_string(),
+        value: Value::Object(payload).to_string(),
         variable_type: VariableType::File,
     }
 }

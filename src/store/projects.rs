@@ -17,8 +17,8 @@ impl Store {
         Ok(found.unwrap_or_else(|| Project::implicit(id)))
     }
 
-    /// The project at this full path, registered with the next free id the
-    /// first time it is asked for.
+    /// The project at this full path, registered the first time it is asked
+    /// for with an id no pipeline, trigger token or rule has used yet.
     pub fn project_by_path(&self, path: &str) -> Result<Project, StoreError> {
         let conn = self.conn.lock();
         let mut find =
@@ -29,7 +29,9 @@ impl Store {
 
         let mut next = conn.prepare_cached(
             "SELECT MAX(COALESCE((SELECT MAX(id) FROM projects), 0),
-                        COALESCE((SELECT MAX(project_id) FROM pipelines), 0)) + 1",
+                        COALESCE((SELECT MAX(project_id) FROM pipelines), 0),
+                        COALESCE((SELECT MAX(project_id) FROM trigger_tokens), 0),
+                        COALESCE((SELECT MAX(project_id) FROM rules), 0)) + 1",
         )?;
         let id: i64 = next.query_row([], |row| row.get(0))?;
         let project = Project {

@@ -2,10 +2,13 @@
 //! routes with `warp::test`, on a virtual clock frozen at [`support::START`]
 //! and moved only by explicit advances.
 
+mod cases;
 mod clock;
 mod contract;
 mod control;
 mod errors;
+mod gitlab;
+mod phases;
 mod polling;
 mod properties;
 mod scenarios;
