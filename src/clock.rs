@@ -54,7 +54,7 @@ pub enum ClockState {
 /// Why a clock change was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClockError {
-    #[error("cannot freeze at {requested}: it is before the clock's current time {now}")]
+    #[error("cannot freeze at {requested:.3}: it is before the clock's current time {now:.3}")]
     Backwards {
         requested: Timestamp,
         now: Timestamp,

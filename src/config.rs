@@ -41,7 +41,7 @@ pub struct Config {
     pub token: String,
 
     /// Enable `POST /_mock/reset`, which wipes pipelines and custom scenarios.
-    #[arg(long, env = "MOCK_ALLOW_RESET", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "MOCK_ALLOW_RESET", action = ArgAction::SetTrue, value_parser = switch())]
     pub allow_reset: bool,
 
     /// A trigger token valid for every project (repeatable; the variable
@@ -65,13 +65,24 @@ pub struct Config {
 
     /// Answer GitLab-shaped reads without credentials with GitLab's
     /// `404 Project Not Found` for a private project, instead of 401.
-    #[arg(long, env = "MOCK_PRIVATE_PROJECTS", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long,
+        env = "MOCK_PRIVATE_PROJECTS",
+        action = ArgAction::SetTrue,
+        value_parser = switch()
+    )]
     pub private_projects: bool,
 
     /// The status pipelines of seed-shaped scenarios start in: `running`
     /// (the seed) or `created` (GitLab).
     #[arg(long, env = "MOCK_INITIAL_STATUS", value_enum, default_value_t = Initial::Running)]
     pub initial_status: Initial,
+}
+
+/// How a switch's environment variable is read: `1`, `yes`, `on`, `true`
+/// and their opposites.
+fn switch() -> BoolishValueParser {
+    BoolishValueParser::new()
 }
 
 /// The choices of `--initial-status`.

@@ -19,6 +19,7 @@ use crate::status::PipelineStatus;
 
 /// One status held for a while.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Phase {
     pub status: PipelineStatus,
     /// How long the status lasts; `None` holds it forever.

@@ -56,7 +56,7 @@ async fn serve_until_stopped(bound: Bound) {
 
     tokio::select! {
         () = serving => {},
-        () = overdue => tracing::warn!("requests still open after the grace period; stopping anyway"),
+        () = overdue => tracing::warn!("requests still open after the grace period; stopping"),
     }
 }
 

@@ -164,7 +164,8 @@ fn check_phases(phases: &[Phase]) -> Result<(), String> {
     }
     if let Some(done) = phases.iter().find(|phase| phase.status.is_completed()) {
         return Err(format!(
-            "a phase cannot be {}: completed statuses end a pipeline, so only terminal_status may be one",
+            "a phase cannot be {}: a completed status ends a pipeline, \
+             so only terminal_status may be one",
             done.status
         ));
     }

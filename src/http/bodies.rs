@@ -55,7 +55,7 @@ pub struct NewScenario {
     #[serde(default = "success")]
     terminal_status: PipelineStatus,
     #[serde(default)]
-    never_complete: bool,
+    never_complete: Option<bool>,
     #[serde(default)]
     phases: Option<Vec<Phase>>,
     #[serde(default)]
@@ -70,13 +70,13 @@ impl NewScenario {
     /// The scenario to store; `phases` replace the seed's duration fields,
     /// so sending both is refused.
     pub fn into_scenario(self) -> Result<Scenario, ApiError> {
-        let seed_fields = self.terminal_after_seconds.is_some() || self.never_complete;
+        let seed_fields = self.terminal_after_seconds.is_some() || self.never_complete.is_some();
         let mut scenario = Scenario {
             scenario_id: self.scenario_id,
             name: self.name,
             terminal_after_seconds: self.terminal_after_seconds,
             terminal_status: self.terminal_status,
-            never_complete: self.never_complete,
+            never_complete: self.never_complete.unwrap_or(false),
             phases: None,
             reject: self.reject,
         };

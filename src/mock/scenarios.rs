@@ -88,7 +88,10 @@ impl ScenarioPatch {
             scenario.reject = reject;
         }
         if let Some(seconds) = self.terminal_after_seconds {
-            scenario.phases = None;
+            if scenario.phases.take().is_some() {
+                // never_complete was derived from the phases; it goes with them.
+                scenario.never_complete = false;
+            }
             scenario.terminal_after_seconds = seconds;
         }
         if let Some(never) = self.never_complete {

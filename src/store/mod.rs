@@ -80,6 +80,7 @@ impl Store {
         tx.execute_batch(
             "DELETE FROM rules;
              DELETE FROM pipelines;
+             DELETE FROM pipeline_iids;
              DELETE FROM trigger_tokens;
              DELETE FROM projects;
              DELETE FROM sqlite_sequence;

@@ -12,7 +12,8 @@ use crate::status::PipelineStatus;
 use super::{Store, StoreError, is_foreign_key_failure, json_column, json_text};
 use super::{timestamp_column, timestamp_text};
 
-const COLUMNS: &str = "id, iid, project_id, ref, sha, source, variables_json, variables_typed_json, \
+const COLUMNS: &str = "id, iid, project_id, ref, sha, source, \
+                       variables_json, variables_typed_json, \
                        scenario_id, terminal_after_seconds, terminal_status, phases_json, \
                        created_at, run_anchor, canceled_at, earlier_started_at";
 
@@ -235,9 +236,15 @@ impl<'a> EncodedPipeline<'a> {
     }
 }
 
+/// The project's next pipeline number. It comes from a counter, not from
+/// the pipelines present, so a deleted pipeline's number is never reused,
+/// as in GitLab.
 fn next_iid(conn: &Connection, project_id: i64) -> Result<i64, StoreError> {
-    let mut statement = conn
-        .prepare_cached("SELECT COALESCE(MAX(iid), 0) + 1 FROM pipelines WHERE project_id = ?1")?;
+    let mut statement = conn.prepare_cached(
+        "INSERT INTO pipeline_iids (project_id, last_iid) VALUES (?1, 1)
+         ON CONFLICT(project_id) DO UPDATE SET last_iid = last_iid + 1
+         RETURNING last_iid",
+    )?;
     Ok(statement.query_row(params![project_id], |row| row.get(0))?)
 }
 

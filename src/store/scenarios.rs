@@ -8,7 +8,8 @@ use crate::model::{Rejection, Scenario};
 
 use super::{Store, StoreError, conversion, json_text};
 
-const COLUMNS: &str = "scenario_id, name, terminal_after_seconds, terminal_status, never_complete, phases_json, reject";
+const COLUMNS: &str = "scenario_id, name, terminal_after_seconds, terminal_status, \
+                       never_complete, phases_json, reject";
 
 impl Store {
     /// Every scenario, ordered by id.

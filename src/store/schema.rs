@@ -73,6 +73,13 @@ UPDATE pipelines SET iid = (
     WHERE earlier.project_id = pipelines.project_id AND earlier.id <= pipelines.id
 );
 CREATE INDEX pipelines_by_project_iid ON pipelines(project_id, iid);
+
+CREATE TABLE pipeline_iids (
+    project_id INTEGER PRIMARY KEY,
+    last_iid INTEGER NOT NULL
+);
+INSERT INTO pipeline_iids (project_id, last_iid)
+    SELECT project_id, MAX(iid) FROM pipelines GROUP BY project_id;
 CREATE INDEX pipelines_by_project_ref ON pipelines(project_id, ref, id);
 
 CREATE TABLE projects (

@@ -3,17 +3,61 @@
 
 use super::support::{TestMock, authed};
 
-/// Every route the mock serves, as `(method, OpenAPI path)`.
-const SERVED: [(&str, &str); 16] = [
+/// Every route the mock serves, as `(method, OpenAPI path)`: the
+/// GitLab-shaped routes bare and under `/api/v4`, then the `/_mock`
+/// routes.
+const SERVED: [(&str, &str); 49] = [
     ("post", "/projects/{id}/trigger/pipeline"),
+    ("post", "/projects/{id}/ref/{ref}/trigger/pipeline"),
+    ("post", "/projects/{id}/pipeline"),
+    ("get", "/projects/{id}/pipelines"),
+    ("get", "/projects/{id}/pipelines/latest"),
     ("get", "/projects/{id}/pipelines/{pipeline_id}"),
+    ("delete", "/projects/{id}/pipelines/{pipeline_id}"),
+    ("get", "/projects/{id}/pipelines/{pipeline_id}/variables"),
+    ("get", "/projects/{id}/pipelines/{pipeline_id}/jobs"),
+    ("post", "/projects/{id}/pipelines/{pipeline_id}/cancel"),
+    ("post", "/projects/{id}/pipelines/{pipeline_id}/retry"),
+    ("get", "/projects/{id}"),
+    ("get", "/user"),
+    ("get", "/projects/{id}/triggers"),
+    ("post", "/projects/{id}/triggers"),
+    ("delete", "/projects/{id}/triggers/{trigger_id}"),
     ("post", "/api/v4/projects/{id}/trigger/pipeline"),
+    ("post", "/api/v4/projects/{id}/ref/{ref}/trigger/pipeline"),
+    ("post", "/api/v4/projects/{id}/pipeline"),
+    ("get", "/api/v4/projects/{id}/pipelines"),
+    ("get", "/api/v4/projects/{id}/pipelines/latest"),
     ("get", "/api/v4/projects/{id}/pipelines/{pipeline_id}"),
+    ("delete", "/api/v4/projects/{id}/pipelines/{pipeline_id}"),
+    (
+        "get",
+        "/api/v4/projects/{id}/pipelines/{pipeline_id}/variables",
+    ),
+    ("get", "/api/v4/projects/{id}/pipelines/{pipeline_id}/jobs"),
+    (
+        "post",
+        "/api/v4/projects/{id}/pipelines/{pipeline_id}/cancel",
+    ),
+    (
+        "post",
+        "/api/v4/projects/{id}/pipelines/{pipeline_id}/retry",
+    ),
+    ("get", "/api/v4/projects/{id}"),
+    ("get", "/api/v4/user"),
+    ("get", "/api/v4/projects/{id}/triggers"),
+    ("post", "/api/v4/projects/{id}/triggers"),
+    ("delete", "/api/v4/projects/{id}/triggers/{trigger_id}"),
     ("get", "/_mock/health"),
     ("get", "/_mock/scenarios"),
     ("post", "/_mock/scenarios"),
     ("put", "/_mock/scenarios/{scenario_id}"),
     ("delete", "/_mock/scenarios/{scenario_id}"),
+    ("get", "/_mock/rules"),
+    ("post", "/_mock/rules"),
+    ("delete", "/_mock/rules/{rule_id}"),
+    ("get", "/_mock/projects"),
+    ("post", "/_mock/projects"),
     ("get", "/_mock/pipelines"),
     ("delete", "/_mock/pipelines/{pipeline_id}"),
     ("get", "/_mock/clock"),
@@ -60,8 +104,11 @@ fn operation(line: &str) -> Option<&str> {
 /// A concrete URL for an OpenAPI path.
 fn concrete(path: &str) -> String {
     path.replace("{id}", "123")
+        .replace("{ref}", "main")
         .replace("{pipeline_id}", "1")
         .replace("{scenario_id}", "1")
+        .replace("{rule_id}", "1")
+        .replace("{trigger_id}", "1")
 }
 
 /// Each documented operation reaches a route: never the no-route 404 or a
@@ -70,7 +117,10 @@ fn concrete(path: &str) -> String {
 async fn every_documented_operation_is_served() {
     let mock = TestMock::new();
     let operations = documented();
-    assert!(operations.len() >= 16, "API.md lists only {operations:?}");
+    assert!(
+        operations.len() >= SERVED.len(),
+        "API.md lists only {operations:?}"
+    );
 
     for (method, path) in operations {
         let answer = mock

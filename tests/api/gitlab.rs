@@ -1422,3 +1422,22 @@ async fn public_setting_answers_anonymous_reads_with_401() {
     answer.expect_message(401, "401 Unauthorized");
     authed_answer.expect(200);
 }
+
+/// Deleting the newest pipeline does not free its `iid`: GitLab never
+/// reuses a pipeline number.
+#[tokio::test]
+async fn iid_is_never_reused() {
+    let mock = TestMock::new();
+    mock.trigger(json!({"token": "T", "ref": "m"}))
+        .await
+        .expect(201);
+    let second = mock.trigger(json!({"token": "T", "ref": "m"})).await;
+    let second_id = second.expect(201)["id"].as_i64().unwrap();
+
+    mock.delete(&format!("/projects/123/pipelines/{second_id}"))
+        .await
+        .expect(204);
+    let third = mock.trigger(json!({"token": "T", "ref": "m"})).await;
+
+    assert_eq!(third.expect(201)["iid"], 3);
+}

@@ -501,3 +501,46 @@ async fn created_option_leaves_phased_scenarios_alone() {
     assert_eq!(seed.expect(201)["status"], "running");
     assert_eq!(seed.body["started_at"], at("10:00:00"));
 }
+
+/// A misspelt phase field is refused rather than read as "forever", and
+/// `never_complete` cannot ride along with phases, on create as on update.
+#[tokio::test]
+async fn phase_typos_and_mixed_shapes_are_refused() {
+    let mock = TestMock::new();
+    let typo = json!({"scenario_id": 950, "name": "x", "terminal_status": "success",
+                      "phases": [{"status": "running", "second": 5}]});
+    let mixed = json!({"scenario_id": 951, "name": "x", "never_complete": false,
+                       "phases": [{"status": "running", "seconds": 5}]});
+
+    let typo = mock.json("POST", "/_mock/scenarios", typo).await;
+    let mixed = mock.json("POST", "/_mock/scenarios", mixed).await;
+
+    typo.expect_error_mentioning(422, "unknown field `second`");
+    mixed.expect_error_mentioning(422, "not both");
+}
+
+/// Giving a phased scenario that never ends a duration turns it back into
+/// the seed's shape, and it then finishes.
+#[tokio::test]
+async fn a_duration_replaces_endless_phases() {
+    let mock = TestMock::new();
+
+    let changed = mock
+        .json(
+            "PUT",
+            "/_mock/scenarios/1002",
+            json!({"terminal_after_seconds": 7}),
+        )
+        .await;
+
+    let body = changed.expect(200);
+    assert_eq!(body["never_complete"], false);
+    assert_eq!(body["phases"], Value::Null);
+    let id = mock
+        .trigger(json!({"token": "T", "ref": "m", "scenario_id": 1002}))
+        .await
+        .expect(201)["id"]
+        .clone();
+    mock.advance(7.0).await;
+    assert_eq!(mock.status_of(&id).await, "success");
+}

@@ -95,9 +95,12 @@ pub struct ProjectView;
 impl ProjectView {
     pub fn render(project: &Project, base_url: &str) -> Value {
         let web_url = format!("{base_url}/{}", project.path);
-        let host = base_url
+        let authority = base_url
             .trim_start_matches("http://")
             .trim_start_matches("https://");
+        let host = authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host);
         let namespace = project.namespace();
         json!({
             "id": project.id,
