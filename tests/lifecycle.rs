@@ -93,7 +93,9 @@ proptest! {
     /// A timeline whose last phase lasts forever never reaches its terminal
     /// status.
     #[test]
-    fn forever_never_finishes(timeline in timeline(), created in instant(), elapsed in 0i64..i64::from(u32::MAX)) {
+    fn forever_never_finishes(
+        timeline in timeline(), created in instant(), elapsed in 0i64..i64::from(u32::MAX),
+    ) {
         prop_assume!(timeline.total_seconds().is_none());
         let seen = observe(&Run::new(timeline.clone(), created), after(created, elapsed));
 
@@ -106,7 +108,9 @@ proptest! {
     /// `finished_at` only on success, failed or canceled, `started_at` once
     /// running was entered.
     #[test]
-    fn timestamps_are_consistent(timeline in timeline(), created in instant(), elapsed in 0i64..10_000_000) {
+    fn timestamps_are_consistent(
+        timeline in timeline(), created in instant(), elapsed in 0i64..10_000_000,
+    ) {
         let now = after(created, elapsed);
         let seen = observe(&Run::new(timeline, created), now);
 
@@ -133,7 +137,10 @@ proptest! {
     /// A cancel at an instant when the pipeline is cancelable shows
     /// `canceled` from then on, with `finished_at` at the cancel.
     #[test]
-    fn cancel_is_final(timeline in timeline(), created in instant(), at in 0i64..5_000_000, later in 0i64..50_000_000) {
+    fn cancel_is_final(
+        timeline in timeline(), created in instant(),
+        at in 0i64..5_000_000, later in 0i64..50_000_000,
+    ) {
         let canceled_at = after(created, at);
         let mut run = Run::new(timeline, created);
         prop_assume!(observe(&run, canceled_at).status.is_cancelable());
@@ -147,7 +154,9 @@ proptest! {
     /// However freeze, advance and resume are mixed, and however the source
     /// clock moves forward, the clock never shows an earlier instant.
     #[test]
-    fn clock_never_goes_backwards(start in instant(), operations in proptest::collection::vec(operation(), 1..40)) {
+    fn clock_never_goes_backwards(
+        start in instant(), operations in proptest::collection::vec(operation(), 1..40),
+    ) {
         let mut state = ClockState::SYSTEM;
         let mut source = start;
         let mut shown = state.now(source);
