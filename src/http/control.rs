@@ -9,7 +9,7 @@ use crate::mock::Mock;
 use super::Settings;
 use super::auth::member;
 use super::error::respond;
-use super::filters::{base_url, body, raw_query, with};
+use super::filters::{base_url, body, drained, raw_query, with};
 use super::handlers::{clock, control, scenarios};
 
 /// Every `/_mock` route.
@@ -67,6 +67,7 @@ fn scenario_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)>
     let delete = one
         .and(warp::delete())
         .and(auth)
+        .and(drained())
         .and(with(mock.clone()))
         .then(scenarios::delete);
 
@@ -95,6 +96,7 @@ fn pipeline_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)>
     let delete = warp::path!("_mock" / "pipelines" / String)
         .and(warp::delete())
         .and(auth)
+        .and(drained())
         .and(with(mock.clone()))
         .then(control::delete_pipeline);
 
@@ -175,6 +177,7 @@ fn rule_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
     let delete = warp::path!("_mock" / "rules" / String)
         .and(warp::delete())
         .and(auth)
+        .and(drained())
         .and(with(mock.clone()))
         .then(control::delete_rule);
 

@@ -86,6 +86,14 @@ where
     Ok(collected.freeze())
 }
 
+/// Reads and discards the body of a request whose route takes none.
+/// Answering before a declared body has arrived would make hyper close
+/// the connection, and a client reusing it (python-gitlab after `cancel()`)
+/// would find it gone.
+pub fn drained() -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    body().map(|_| ()).untuple_one()
+}
+
 /// The raw query string, empty when there is none (warp's own `raw()`
 /// rejects a request without one).
 pub fn raw_query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {

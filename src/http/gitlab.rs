@@ -10,7 +10,7 @@ use crate::mock::Mock;
 use super::Settings;
 use super::auth::{caller, project_member};
 use super::error::respond;
-use super::filters::{base_url, body, content_type, raw_query, with};
+use super::filters::{base_url, body, content_type, drained, raw_query, with};
 use super::handlers::trigger::{TriggerCall, ref_from_tail};
 use super::handlers::{pipelines, projects, trigger};
 
@@ -142,6 +142,7 @@ fn pipeline_writes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)>
     let cancel = warp::path!("projects" / String / "pipelines" / String / "cancel")
         .and(warp::post())
         .and(member.clone())
+        .and(drained())
         .and(base.clone())
         .and(with(mock.clone()))
         .then(pipelines::cancel);
@@ -149,6 +150,7 @@ fn pipeline_writes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)>
     let retry = warp::path!("projects" / String / "pipelines" / String / "retry")
         .and(warp::post())
         .and(member.clone())
+        .and(drained())
         .and(base)
         .and(with(mock.clone()))
         .then(pipelines::retry);
@@ -156,6 +158,7 @@ fn pipeline_writes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)>
     let delete = warp::path!("projects" / String / "pipelines" / String)
         .and(warp::delete())
         .and(member)
+        .and(drained())
         .and(with(mock.clone()))
         .then(pipelines::delete);
 
@@ -208,6 +211,7 @@ fn project_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> 
     let delete = warp::path!("projects" / String / "triggers" / String)
         .and(warp::delete())
         .and(member)
+        .and(drained())
         .and(with(mock.clone()))
         .then(projects::delete_trigger);
 

@@ -26,6 +26,9 @@ impl Store {
         if let Some(project) = find.query_row(params![path], read_project).optional()? {
             return Ok(project);
         }
+        if let Some(project) = implicit_path(path) {
+            return Ok(project);
+        }
 
         let mut next = conn.prepare_cached(
             "SELECT MAX(COALESCE((SELECT MAX(id) FROM projects), 0),
@@ -60,6 +63,18 @@ impl Store {
         let rows = statement.query_map([], read_project)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// The numbered project an unregistered `mock/project-<id>` path names, so
+/// the path the mock prints for a numbered project leads back to it.
+fn implicit_path(path: &str) -> Option<Project> {
+    let id: i64 = path
+        .strip_prefix("mock/project-")?
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)?;
+    let project = Project::implicit(id);
+    (project.path == path).then_some(project)
 }
 
 fn write_project(conn: &rusqlite::Connection, project: &Project) -> Result<(), StoreError> {

@@ -1,8 +1,10 @@
 //! End-to-end tests that spawn the real `gitlab-mock` binary and drive it
-//! over HTTP: with reqwest, with the seed documents' curl commands, and with
-//! python-gitlab.
+//! over HTTP: with reqwest, with the seed documents' curl commands, with
+//! python-gitlab, with Kitware's Rust `gitlab` crate, and over a raw socket.
 
+mod connections;
 mod python_gitlab;
 mod restart;
+mod rust_gitlab;
 mod seed_curl;
 mod support;

@@ -8,14 +8,17 @@ use serde_json::{Value, json};
 
 use crate::support::{MockProcess, Reply, Scratch, TOKEN, instant, stamp};
 
-/// A pipeline as the mock shows it, without `web_url`, which names the port
-/// and so changes with every start.
-fn without_web_url(mut pipeline: Value) -> Value {
-    pipeline
-        .as_object_mut()
-        .expect("a pipeline is an object")
-        .remove("web_url");
-    pipeline
+/// `pipeline` as a mock listening on `new_base` shows it: every link that
+/// named `old_base` (the pipeline's and its user's) names the new address.
+fn moved(pipeline: &Value, old_base: &str, new_base: &str) -> Value {
+    let text = pipeline.to_string().replace(old_base, new_base);
+    serde_json::from_str(&text).expect("still JSON")
+}
+
+/// The ids of the presets a fresh database holds: the seed's 0 to 99, 100,
+/// 200 and 500, then 1000 to 1011.
+fn preset_ids() -> Vec<i64> {
+    (0..=99).chain([100, 200, 500]).chain(1000..=1011).collect()
 }
 
 fn scenario_ids(scenarios: &Value) -> Vec<i64> {
@@ -46,6 +49,9 @@ async fn restart_keeps_frozen_clock_pipelines_and_scenarios() {
         "never_complete": false,
     });
     let created = mock.post("/_mock/scenarios", scenario.clone()).await;
+    let mut scenario = scenario;
+    scenario["phases"] = Value::Null;
+    scenario["reject"] = Value::Null;
     assert_eq!(created.expect(StatusCode::CREATED), scenario);
     let trigger = json!({
         "token": "T", "ref": "release", "variables": { "KEEP": "me" }, "scenario_id": 901,
@@ -58,14 +64,23 @@ async fn restart_keeps_frozen_clock_pipelines_and_scenarios() {
     assert_eq!(triggered["created_at"], stamp(at));
     let id = triggered["id"].as_i64().expect("an id");
     let path = format!("/projects/42/pipelines/{id}");
+    let web_url = format!("/mock/project-42/-/pipelines/{id}");
+    assert_eq!(
+        triggered["web_url"],
+        format!("{}{web_url}", mock.base_url())
+    );
+    let old_base = mock.base_url().to_owned();
 
     mock.restart();
 
     assert_eq!(mock.clock().await, (at, true), "the clock stays frozen");
     let polled = mock.get(&path).await.expect(StatusCode::OK);
-    let web_url = format!("{}{path}", mock.base_url());
-    assert_eq!(polled["web_url"], web_url, "links follow the new port");
-    assert_eq!(without_web_url(polled), without_web_url(triggered.clone()));
+    assert_ne!(mock.base_url(), old_base);
+    let new_web_url = format!("{}{web_url}", mock.base_url());
+    assert_eq!(polled["web_url"], new_web_url, "links follow the new port");
+    let mut expected = moved(&triggered, &old_base, mock.base_url());
+    expected["name"] = Value::Null; // the single GET adds `name`
+    assert_eq!(polled, expected);
     let scenarios = mock.get("/_mock/scenarios").await.expect(StatusCode::OK);
     let kept = scenarios
         .as_array()
@@ -120,7 +135,7 @@ async fn restart_keeps_running_clock_offset() {
 
     let future = Timestamp::from_second(now.as_second() + 7200).unwrap();
     mock.freeze_at(future).await;
-    let resumed = mock.post("/_mock/clock/resume", Value::Null).await;
+    let resumed = mock.post_empty("/_mock/clock/resume").await;
     let resumed = resumed.expect(StatusCode::OK);
     assert_eq!(resumed["frozen"], false);
     assert!(instant(&resumed["now"]) >= future);
@@ -142,7 +157,8 @@ async fn restart_keeps_deleted_preset_deleted() {
 
     let before = mock.get("/_mock/scenarios").await.expect(StatusCode::OK);
     let mut expected = scenario_ids(&before);
-    assert_eq!(expected.len(), 103, "presets 0..=99, 100, 200 and 500");
+    assert_eq!(expected, preset_ids());
+    assert_eq!(expected.len(), 115);
     let deleted = mock.delete("/_mock/scenarios/500").await;
     assert_eq!(deleted.expect(StatusCode::NO_CONTENT), Value::Null);
     expected.retain(|id| *id != 500);
@@ -201,7 +217,7 @@ async fn port_zero_logs_its_port_and_health_needs_no_token() {
 async fn token_and_allow_reset_flags() {
     let scratch = Scratch::new("token_and_allow_reset");
     let locked = MockProcess::start(&scratch.db(), &[]);
-    let refused = locked.post("/_mock/reset", Value::Null).await;
+    let refused = locked.post_empty("/_mock/reset").await;
     let refused = refused.expect(StatusCode::FORBIDDEN);
     assert!(
         refused["message"]
@@ -231,7 +247,7 @@ async fn token_and_allow_reset_flags() {
         .await;
     triggered.expect(StatusCode::CREATED);
 
-    let reset = mock.post("/_mock/reset", Value::Null).await;
+    let reset = mock.post_empty("/_mock/reset").await;
     assert_eq!(reset.expect(StatusCode::OK), json!({ "status": "reset" }));
     mock.restart();
 
@@ -244,7 +260,7 @@ async fn token_and_allow_reset_flags() {
     let listed = mock.get("/_mock/pipelines").await.expect(StatusCode::OK);
     assert_eq!(listed, json!([]));
     let scenarios = mock.get("/_mock/scenarios").await.expect(StatusCode::OK);
-    assert_eq!(scenario_ids(&scenarios).len(), 103);
+    assert_eq!(scenario_ids(&scenarios), preset_ids());
     let again = mock.post("/projects/7/trigger/pipeline", trigger).await;
     assert_eq!(again.expect(StatusCode::CREATED)["id"], 1, "ids start over");
 }

@@ -142,6 +142,8 @@ async fn api_md_examples_work_verbatim() {
         "terminal_after_seconds": 600,
         "terminal_status": "failed",
         "never_complete": false,
+        "phases": null,
+        "reject": null,
     });
     assert_eq!(scenario, expected);
     let failing = trigger_with_scenario(&mock, 900).await;
@@ -208,6 +210,8 @@ async fn readme_examples_work_verbatim() {
         "terminal_after_seconds": 180,
         "terminal_status": "failed",
         "never_complete": false,
+        "phases": null,
+        "reject": null,
     });
     assert_eq!(scenario, expected);
     let failing = trigger_with_scenario(&mock, 900).await;
@@ -238,10 +242,15 @@ async fn gitlab_docs_multipart_trigger() {
     assert_eq!(pipeline["created_at"], stamp(start));
 
     let id = id_of(&pipeline);
+    let web_url = format!("{}/mock/project-123/-/pipelines/{id}", mock.base_url());
+    assert_eq!(pipeline["web_url"], web_url);
+    assert_eq!(pipeline.get("name"), None, "only the single GET has `name`");
     let v4 = mock
         .get(&format!("/api/v4/projects/123/pipelines/{id}"))
         .await;
-    assert_eq!(v4.expect(StatusCode::OK), pipeline);
+    let mut expected = pipeline;
+    expected["name"] = Value::Null;
+    assert_eq!(v4.expect(StatusCode::OK), expected);
     mock.advance(300).await;
     assert_eq!(mock.status(123, id).await, "success");
 }

@@ -214,6 +214,12 @@ impl MockProcess {
         Reply::of(self.authorized(Method::POST, path).json(&body)).await
     }
 
+    /// `POST path` with the token and no body, as the routes that take no
+    /// fields expect.
+    pub async fn post_empty(&self, path: &str) -> Reply {
+        Reply::of(self.authorized(Method::POST, path)).await
+    }
+
     /// `DELETE path` with the token.
     pub async fn delete(&self, path: &str) -> Reply {
         Reply::of(self.authorized(Method::DELETE, path)).await
@@ -226,7 +232,7 @@ impl MockProcess {
 
     /// Freezes the clock at its current instant and returns it.
     pub async fn freeze(&self) -> Timestamp {
-        let reply = Reply::of(self.authorized(Method::POST, "/_mock/clock/freeze")).await;
+        let reply = self.post_empty("/_mock/clock/freeze").await;
         frozen_instant(reply.expect(StatusCode::OK))
     }
 
