@@ -155,7 +155,7 @@ impl Mock {
         }
     }
 
-    /// The project a route names, or `None` when the reference names none.
+    /// The project a route names; every reference names one (see [`ProjectRef`]).
     pub fn project(&self, reference: &ProjectRef) -> Result<Project, MockError> {
         Ok(match reference {
             ProjectRef::Id(id) => self.store.project_by_id(*id)?,

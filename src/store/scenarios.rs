@@ -52,7 +52,7 @@ impl Store {
         Ok(Some(updated))
     }
 
-    /// Removes a scenario; pipelines that used it keep their behaviour.
+    /// Removes a scenario; pipelines that used it keep their timeline.
     pub fn delete_scenario(&self, scenario_id: i64) -> Result<bool, StoreError> {
         let conn = self.conn.lock();
         let mut statement = conn.prepare_cached("DELETE FROM scenarios WHERE scenario_id = ?1")?;
