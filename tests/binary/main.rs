@@ -3,6 +3,7 @@
 //! python-gitlab, with Kitware's Rust `gitlab` crate, and over a raw socket.
 
 mod connections;
+mod crash;
 mod python_gitlab;
 mod restart;
 mod rust_gitlab;

@@ -26,12 +26,16 @@ const LISTENING: &str = "listening on ";
 
 /// Variables the binary reads in place of flags. They are removed so the
 /// environment the tests run in cannot change what a test starts.
-const MOCK_VARIABLES: [&str; 5] = [
+const MOCK_VARIABLES: [&str; 9] = [
     "MOCK_PORT",
     "MOCK_BIND",
     "MOCK_DB",
     "MOCK_TOKEN",
     "MOCK_ALLOW_RESET",
+    "MOCK_TRIGGER_TOKENS",
+    "MOCK_NON_MEMBER_TOKENS",
+    "MOCK_PRIVATE_PROJECTS",
+    "MOCK_INITIAL_STATUS",
 ];
 
 /// A directory of one test under `CARGO_TARGET_TMPDIR`, emptied when the
