@@ -24,6 +24,18 @@ pub enum StartError {
     },
 }
 
+/// Tokens from a flag or a comma-separated variable, trimmed, without the
+/// empty ones a stray comma or an empty variable would add: an empty token
+/// must never open a project.
+fn tokens(given: &[String]) -> Vec<String> {
+    given
+        .iter()
+        .map(|token| token.trim())
+        .filter(|token| !token.is_empty())
+        .map(String::from)
+        .collect()
+}
+
 /// A mock bound to its address and ready to serve.
 pub struct Bound {
     addr: SocketAddr,
@@ -57,13 +69,13 @@ impl Bound {
 
         let settings = Settings {
             allow_reset: config.allow_reset,
-            non_member_tokens: Arc::from(config.non_member_tokens.clone()),
+            non_member_tokens: Arc::from(tokens(&config.non_member_tokens)),
             private_projects: config.private_projects,
             ..Settings::new(&config.token, &format!("http://{addr}"))
         };
         let options = MockOptions {
             initial_status: config.initial_status.into(),
-            global_trigger_tokens: config.trigger_tokens.clone(),
+            global_trigger_tokens: tokens(&config.trigger_tokens),
         };
         let mock = Mock::with_options(store, clock, options);
         Ok(Self {

@@ -29,7 +29,8 @@ impl PageLinks<'_> {
         let pages = self.total.div_ceil(u64::from(self.per_page)).max(1);
         let page = u64::from(self.page);
         let next = (page < pages).then(|| page + 1);
-        let prev = (page > 1).then(|| (page - 1).min(pages));
+        // Past the last page there is no previous one either, as in GitLab.
+        let prev = (page > 1 && page <= pages).then(|| page - 1);
 
         let blank = |value: Option<u64>| value.map(|n| n.to_string()).unwrap_or_default();
         let headers = response.headers_mut();

@@ -94,6 +94,9 @@ where
 {
     let mut root = Value::Object(Fields::new());
     for (name, value) in pairs {
+        if name.as_ref().is_empty() {
+            continue;
+        }
         let keys = split_name(name.as_ref());
         set_nested(&mut root, &keys, Value::from(value.as_ref()));
     }
@@ -103,7 +106,13 @@ where
     }
 }
 
-/// `a[b][]` into `["a", "b", ""]`; a name with unbalanced brackets is one
+/// The deepest nesting a form name may ask for; deeper names stay plain
+/// keys. Every nested value is walked recursively, so without a bound one
+/// long name could exhaust the stack. Rack bounds it too.
+const MAX_NAME_DEPTH: usize = 32;
+
+/// `a[b][]` into `["a", "b", ""]`; a name with unbalanced brackets, or
+/// nested deeper than [`MAX_NAME_DEPTH`], is one
 /// plain key.
 fn split_name(name: &str) -> Vec<&str> {
     let Some(open) = name.find('[').filter(|open| *open > 0) else {
@@ -117,6 +126,9 @@ fn split_name(name: &str) -> Vec<&str> {
         };
         keys.push(&inner[..close]);
         rest = &inner[close + 1..];
+        if keys.len() > MAX_NAME_DEPTH {
+            return vec![name];
+        }
     }
     if rest.is_empty() { keys } else { vec![name] }
 }
@@ -252,8 +264,9 @@ fn required_text(
             }
             return None;
         }
-        Some(Value::String(text)) => text.clone(),
+        Some(Value::String(text)) if !text.chars().any(char::is_control) => text.clone(),
         Some(Value::Number(number)) => number.to_string(),
+        Some(Value::Bool(flag)) => flag.to_string(),
         Some(_) => {
             problems.push(format!("{name} is invalid"));
             return None;
@@ -316,20 +329,24 @@ fn variable_list(value: Option<&Value>) -> Option<Vec<Variable>> {
 
 fn variable_item(item: &Value) -> Option<Variable> {
     let object = item.as_object()?;
+    // Outer `None`: a value that is no scalar; inner `None`: not sent.
     let text = |name: &str| match object.get(name) {
-        Some(Value::String(text)) => Some(text.clone()),
-        Some(Value::Number(number)) => Some(number.to_string()),
-        Some(Value::Bool(flag)) => Some(flag.to_string()),
-        _ => None,
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(text)) => Some(Some(text.clone())),
+        Some(Value::Number(number)) => Some(Some(number.to_string())),
+        Some(Value::Bool(flag)) => Some(Some(flag.to_string())),
+        Some(_) => None,
     };
-    let variable_type = match text("variable_type").as_deref() {
+    let variable_type = match text("variable_type")?.as_deref() {
         None | Some("env_var") => VariableType::EnvVar,
         Some("file") => VariableType::File,
         Some(_) => return None,
     };
+    let key = text("key")??;
+    let value = text("value")?.unwrap_or_default();
     Some(Variable {
-        key: text("key")?,
-        value: text("value").unwrap_or_default(),
+        key,
+        value,
         variable_type,
     })
 }

@@ -58,8 +58,19 @@ impl Mock {
                 "path must look like namespace/name".into(),
             ));
         }
-        if project.id <= 0 {
-            return Err(MockError::Invalid("id must be a positive integer".into()));
+        if !super::is_project_id(project.id) {
+            return Err(MockError::Invalid(format!(
+                "id must be between 1 and {}",
+                super::MAX_PROJECT_ID
+            )));
+        }
+        if let Some(ProjectRef::Id(other)) = implicit_id(&project.path)
+            && other != project.id
+        {
+            let path = &project.path;
+            return Err(MockError::Invalid(format!(
+                "{path} is the name of project {other}"
+            )));
         }
         self.store.put_project(&project)?;
         Ok(project)
@@ -80,6 +91,15 @@ impl Mock {
         if times.is_some_and(|times| times < 1) {
             return Err(MockError::Invalid("times must be 1 or more".into()));
         }
+        if matching
+            .project_id
+            .is_some_and(|id| !super::is_project_id(id))
+        {
+            let most = super::MAX_PROJECT_ID;
+            return Err(MockError::Invalid(format!(
+                "project_id must be between 1 and {most}"
+            )));
+        }
         let missing = || MockError::Invalid(format!("scenario_id {scenario_id} does not exist"));
         self.store
             .insert_rule(matching, scenario_id, times)?
@@ -98,6 +118,12 @@ impl Mock {
             false => Err(MockError::NotFound(Missing::Rule)),
         }
     }
+}
+
+/// The id an unregistered `mock/project-<id>` path stands for.
+fn implicit_id(path: &str) -> Option<ProjectRef> {
+    let id: i64 = path.strip_prefix("mock/project-")?.parse().ok()?;
+    (Project::implicit(id).path == path).then_some(ProjectRef::Id(id))
 }
 
 /// A token in GitLab's current format: `glptt-` and 40 hex digits,

@@ -96,12 +96,13 @@ impl ProjectRef {
     /// slash is a full path, anything else names no project.
     pub fn parse(segment: &str) -> Option<Self> {
         if !segment.is_empty() && segment.bytes().all(|byte| byte.is_ascii_digit()) {
-            return segment.parse().ok().filter(|id| *id > 0).map(Self::Id);
+            return segment
+                .parse()
+                .ok()
+                .filter(|id| is_project_id(*id))
+                .map(Self::Id);
         }
-        let valid_path = segment.contains('/')
-            && segment
-                .split('/')
-                .all(|part| !part.is_empty() && !part.chars().any(char::is_control));
+        let valid_path = segment.contains('/') && segment.split('/').all(is_path_part);
         valid_path.then(|| Self::Path(segment.to_owned()))
     }
 
@@ -112,6 +113,22 @@ impl ProjectRef {
             Self::Path(path) => path.clone(),
         }
     }
+}
+
+/// The largest project id: 2^53 - 1, the largest integer every JSON client
+/// reads exactly, which also leaves room to number new paths.
+pub const MAX_PROJECT_ID: i64 = (1 << 53) - 1;
+
+/// Whether `id` can name a project.
+pub fn is_project_id(id: i64) -> bool {
+    (1..=MAX_PROJECT_ID).contains(&id)
+}
+
+/// One segment of a project path, with the characters GitLab allows:
+/// letters, digits, `_`, `-` and `.`, but not `.` or `..` alone.
+fn is_path_part(part: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_-.".contains(c);
+    !part.is_empty() && part != "." && part != ".." && part.chars().all(allowed)
 }
 
 /// A pipeline together with its project and what it shows right now.

@@ -111,11 +111,13 @@ impl Mock {
         let mut matching: Vec<ObservedPipeline> = all
             .into_iter()
             .map(|pipeline| self.observed(pipeline, project.clone(), now))
-            .filter(|observed| filter.passes(observed))
+            // `branches` keeps each ref's newest pipeline before any other
+            // filter looks at it, as GitLab's finder does.
             .filter(|observed| {
                 filter.scope != Some(Scope::Branches)
                     || seen_refs.insert(observed.pipeline.git_ref.clone())
             })
+            .filter(|observed| filter.passes(observed))
             .collect();
         filter.sort(&mut matching);
 

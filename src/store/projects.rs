@@ -34,9 +34,10 @@ impl Store {
             "SELECT MAX(COALESCE((SELECT MAX(id) FROM projects), 0),
                         COALESCE((SELECT MAX(project_id) FROM pipelines), 0),
                         COALESCE((SELECT MAX(project_id) FROM trigger_tokens), 0),
-                        COALESCE((SELECT MAX(project_id) FROM rules), 0)) + 1",
+                        COALESCE((SELECT MAX(project_id) FROM rules), 0))",
         )?;
-        let id: i64 = next.query_row([], |row| row.get(0))?;
+        let highest: i64 = next.query_row([], |row| row.get(0))?;
+        let id = highest.saturating_add(1);
         let project = Project {
             id,
             path: path.to_owned(),

@@ -2,6 +2,7 @@
 //! routes with `warp::test`, on a virtual clock frozen at [`support::START`]
 //! and moved only by explicit advances.
 
+mod abuse;
 mod cases;
 mod clock;
 mod contract;

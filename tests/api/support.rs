@@ -115,6 +115,17 @@ impl TestMock {
             .await
     }
 
+    /// Triggers a pipeline in the project a path segment names.
+    pub async fn trigger_in(&self, project: &str) -> Answer {
+        let path = format!("/projects/{project}/trigger/pipeline");
+        self.json(
+            "POST",
+            &path,
+            serde_json::json!({"token": "T", "ref": "main"}),
+        )
+        .await
+    }
+
     /// Moves the clock forward by `seconds`.
     pub async fn advance(&self, seconds: f64) -> Answer {
         let answer = self

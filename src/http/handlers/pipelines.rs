@@ -159,10 +159,26 @@ pub async fn list(
     Ok(links.apply(json(&views)))
 }
 
-/// The query string as a map; a repeated name keeps its last value.
+/// A whole number as text, clamped into `u32`: a number too long for any
+/// integer type is still a number, just a large one.
+fn whole_number(text: &str) -> Option<u32> {
+    let text = text.trim();
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    if text.starts_with('-') {
+        return Some(0);
+    }
+    Some(text.parse::<u32>().unwrap_or(u32::MAX))
+}
+
+/// The query string as a map, as Grape reads it: a repeated name keeps its
+/// last value and an empty value counts as not sent.
 fn query_map(query: &str) -> HashMap<String, String> {
     form_urlencoded::parse(query.as_bytes())
         .into_owned()
+        .filter(|(_, value)| !value.is_empty())
         .collect()
 }
 
@@ -179,7 +195,7 @@ fn list_filter(params: &HashMap<String, String>) -> Result<ListFilter, ApiError>
         source: choice(params, "source", SOURCES)?.map(str::to_owned),
         username: text("username"),
         name: text("name"),
-        yaml_errors: choice(params, "yaml_errors", &[("true", true), ("false", false)])?,
+        yaml_errors: choice(params, "yaml_errors", BOOLEANS)?,
         updated_before: instant(params, "updated_before")?,
         updated_after: instant(params, "updated_after")?,
         created_before: instant(params, "created_before")?,
@@ -190,6 +206,16 @@ fn list_filter(params: &HashMap<String, String>) -> Result<ListFilter, ApiError>
         per_page,
     })
 }
+
+/// The spellings Grape reads as booleans.
+const BOOLEANS: &[(&str, bool)] = &[
+    ("true", true),
+    ("false", false),
+    ("1", true),
+    ("0", false),
+    ("yes", true),
+    ("no", false),
+];
 
 const SCOPES: &[(&str, Scope)] = &[
     ("running", Scope::Running),
@@ -278,11 +304,9 @@ fn paging(params: &HashMap<String, String>) -> Result<(u32, u32), ApiError> {
     let number = |name: &str, default: u32| -> Result<u32, ApiError> {
         match params.get(name) {
             None => Ok(default),
-            Some(text) => text
-                .trim()
-                .parse::<i64>()
-                .map(|n| n.clamp(0, i64::from(u32::MAX)) as u32)
-                .map_err(|_| ApiError::BadRequest(format!("{name} is invalid"))),
+            Some(text) => {
+                whole_number(text).ok_or_else(|| ApiError::BadRequest(format!("{name} is invalid")))
+            }
         }
     };
     let page = number("page", 1)?.max(1);

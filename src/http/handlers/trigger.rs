@@ -44,10 +44,8 @@ pub async fn trigger(
         fields.insert("ref".into(), path_ref.into());
     }
     params::validate_trigger(&fields)?;
-    if call
-        .event
-        .is_some_and(|event| event.eq_ignore_ascii_case("Pipeline Hook"))
-    {
+    // GitLab compares the value exactly, so `pipeline hook` gets through.
+    if call.event.as_deref() == Some("Pipeline Hook") {
         return Err(ApiError::Forbidden("403 Forbidden".into()));
     }
     let request = params::read_trigger(&fields)?;
