@@ -24,13 +24,14 @@ fn new_pipeline(scenario_id: Option<i64>) -> NewPipeline {
 
 /// A pipeline naming a scenario that was deleted meanwhile is stored
 /// without it, keeping its timeline, instead of failing the write.
-#[test]
-fn a_vanished_scenario_is_dropped_not_fatal() {
+#[tokio::test]
+async fn a_vanished_scenario_is_dropped_not_fatal() {
     let store = Store::open(":memory:").unwrap();
     store.delete_scenario(5).unwrap();
 
     let stored = store
-        .insert_pipeline(&new_pipeline(Some(5)), store.generation())
+        .insert_pipeline(new_pipeline(Some(5)), store.generation())
+        .await
         .unwrap();
 
     let stored = stored.expect("written");
@@ -49,15 +50,19 @@ fn a_vanished_scenario_is_dropped_not_fatal() {
 
 /// A write prepared before a reset is refused, so the caller reads the
 /// (reset) clock again.
-#[test]
-fn a_reset_in_between_refuses_the_write() {
+#[tokio::test]
+async fn a_reset_in_between_refuses_the_write() {
     let store = Store::open(":memory:").unwrap();
     let before = store.generation();
 
     store.reset(&presets()).unwrap();
-    let stale = store.insert_pipeline(&new_pipeline(None), before).unwrap();
+    let stale = store
+        .insert_pipeline(new_pipeline(None), before)
+        .await
+        .unwrap();
     let fresh = store
-        .insert_pipeline(&new_pipeline(None), store.generation())
+        .insert_pipeline(new_pipeline(None), store.generation())
+        .await
         .unwrap();
 
     assert!(stale.is_none());

@@ -59,7 +59,7 @@ impl Mock {
     /// Triggers a pipeline as `POST /projects/:id/trigger/pipeline` does.
     /// `authenticated` says whether the request carried the mock's own token
     /// in a header, which only matters for projects without trigger tokens.
-    pub fn trigger(
+    pub async fn trigger(
         &self,
         reference: &ProjectRef,
         request: TriggerRequest,
@@ -78,11 +78,12 @@ impl Mock {
             &request.controls,
         )?;
         self.make(project, request.git_ref, Source::Trigger, variables, plan)
+            .await
     }
 
     /// Creates a pipeline as `POST /projects/:id/pipeline` does; the caller
     /// has already been authenticated.
-    pub fn create_pipeline(
+    pub async fn create_pipeline(
         &self,
         reference: &ProjectRef,
         request: CreateRequest,
@@ -102,6 +103,7 @@ impl Mock {
             request.variables,
             plan,
         )
+        .await
     }
 
     /// GitLab's rule: a project with trigger tokens accepts only its own
@@ -196,7 +198,7 @@ impl Mock {
         }
     }
 
-    fn make(
+    async fn make(
         &self,
         project: Project,
         git_ref: String,
@@ -204,7 +206,7 @@ impl Mock {
         variables: Vec<Variable>,
         plan: Plan,
     ) -> Result<ObservedPipeline, MockError> {
-        let mut new = NewPipeline {
+        let new = NewPipeline {
             project_id: project.id,
             sha: commit_sha(project.id, &git_ref),
             git_ref,
@@ -218,8 +220,11 @@ impl Mock {
         // read it again rather than store a pipeline from the future.
         let pipeline = loop {
             let generation = self.store.generation();
-            new.created_at = self.clock.now();
-            if let Some(pipeline) = self.store.insert_pipeline(&new, generation)? {
+            let new = NewPipeline {
+                created_at: self.clock.now(),
+                ..new.clone()
+            };
+            if let Some(pipeline) = self.store.insert_pipeline(new, generation).await? {
                 break pipeline;
             }
         };

@@ -1,14 +1,22 @@
 //! SQLite persistence: the only module that speaks SQL.
 //!
-//! One connection lives behind a `parking_lot::Mutex`. Every method takes
-//! the lock for one short synchronous statement or transaction and never
-//! across an `.await`, which is the discipline that lets the HTTP handlers
-//! call the store directly. Statements are prepared once per connection
-//! (`prepare_cached`) and reused. The database runs in WAL mode with
-//! `synchronous = FULL`, so a write is on disk before the call returns and
-//! before any client sees it acknowledged.
+//! Two connections share the database file. Every write takes the writer,
+//! every read the reader, each behind a `parking_lot::Mutex` held for one
+//! short synchronous statement or transaction and never across an
+//! `.await`. In WAL mode a reader never waits for a writer, so a poll does
+//! not queue behind another request's fsync. New pipelines, the one write
+//! that comes in floods, go through [`commit`]'s group commit instead: one
+//! transaction and one fsync for every trigger waiting at that moment.
+//! Statements are prepared once per connection (`prepare_cached`) and
+//! reused. `synchronous = FULL` puts each commit on disk before the call
+//! returns, so nothing is acknowledged that a crash could lose.
+//!
+//! An in-memory database (`:memory:`) lives inside one connection, so there
+//! the reader and the writer are the same connection.
 
 mod clock;
+mod commit;
+mod lock;
 mod pipelines;
 mod projects;
 mod rules;
@@ -39,16 +47,29 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database schema version {found} is newer than this build knows ({known})")]
     TooNew { found: usize, known: usize },
+    #[error(transparent)]
+    Locked(#[from] lock::LockError),
+    /// The group commit's thread is gone; only a panic inside it does that.
+    #[error("the store's commit thread has stopped")]
+    CommitterGone,
+    /// The batch this write was part of could not be committed.
+    #[error("commit failed: {0}")]
+    CommitFailed(String),
 }
 
 /// A handle to the database, cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
+    writer: Arc<Mutex<Connection>>,
+    reader: Arc<Mutex<Connection>>,
+    committer: commit::Committer,
     /// Counts resets. A write that read the clock before taking the lock
     /// compares it to catch a reset that came in between and moved the
     /// clock back, which would otherwise store a pipeline from the future.
     generation: Arc<AtomicU64>,
+    /// Held for as long as any clone lives, so a second process cannot
+    /// open the same file; `None` for `:memory:`.
+    _lock: Option<Arc<lock::DatabaseLock>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -60,14 +81,33 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) the database at `path`, or a private
     /// in-memory one for `:memory:`, then migrates and seeds it.
+    ///
+    /// A file is refused while another process has it open through
+    /// gitlab-mock: two mocks writing one file would hand out the same ids.
     pub fn open(path: &str) -> Result<Self, StoreError> {
+        let in_memory = path == MEMORY || path.is_empty();
+        let lock = match in_memory {
+            true => None,
+            false => Some(Arc::new(lock::DatabaseLock::acquire(path)?)),
+        };
+
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         schema::migrate(&mut conn)?;
+        let writer = Arc::new(Mutex::new(conn));
+        let reader = match in_memory {
+            true => Arc::clone(&writer),
+            false => Arc::new(Mutex::new(open_reader(path)?)),
+        };
+
         let generation = Arc::new(AtomicU64::new(0));
+        let committer = commit::Committer::start(Arc::clone(&writer), Arc::clone(&generation));
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            writer,
+            reader,
+            committer,
             generation,
+            _lock: lock,
         })
     }
 
@@ -75,7 +115,7 @@ impl Store {
     /// their ids at 1), puts the scenarios back to exactly `presets` and
     /// forgets any clock changes, all in one transaction.
     pub fn reset(&self, presets: &[crate::model::Scenario]) -> Result<(), StoreError> {
-        let mut conn = self.conn.lock();
+        let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
         tx.execute_batch(
             "DELETE FROM rules;
@@ -97,6 +137,18 @@ impl Store {
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
+}
+
+/// The name SQLite gives a private in-memory database; an empty path, a
+/// private temporary file, is private to one connection in the same way.
+const MEMORY: &str = ":memory:";
+
+/// A second connection to the file, for reads only.
+fn open_reader(path: &str) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    configure(&conn)?;
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
 }
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {

@@ -41,56 +41,34 @@ pub struct Page<T> {
 
 impl Store {
     /// Stores a new pipeline and returns it with its id and iid. The write
-    /// is committed (and, with `synchronous = FULL`, on disk) when this
-    /// returns. The JSON columns are encoded before the lock is taken.
+    /// is committed, and on disk, when this returns; it shares its
+    /// transaction and fsync with every other insert waiting at that moment
+    /// (see [`super::commit`]). The JSON columns are encoded by the caller's
+    /// task, not by the thread that writes.
     ///
     /// `generation` is [`Store::generation`] as read before the caller read
     /// the clock; if a reset has happened since, nothing is written and
     /// `None` comes back, so the caller can read the clock again. A
     /// scenario deleted since the caller looked it up leaves the pipeline
     /// with no `scenario_id`, as if it had been deleted just after.
-    pub fn insert_pipeline(
+    pub async fn insert_pipeline(
         &self,
-        new: &NewPipeline,
+        new: NewPipeline,
         generation: u64,
     ) -> Result<Option<Pipeline>, StoreError> {
         let row = EncodedPipeline::new(new)?;
-        let conn = self.conn.lock();
-        if self.generation() != generation {
-            return Ok(None);
-        }
-
-        let iid = next_iid(&conn, new.project_id)?;
-        let scenario_id = match row.write(&conn, iid, new.scenario_id) {
-            Err(StoreError::Sqlite(error)) if is_foreign_key_failure(&error) => {
-                row.write(&conn, iid, None)?;
-                None
-            }
-            written => written.map(|()| new.scenario_id)?,
-        };
-
-        Ok(Some(Pipeline {
-            id: conn.last_insert_rowid(),
-            iid,
-            project_id: new.project_id,
-            git_ref: new.git_ref.clone(),
-            sha: new.sha.clone(),
-            source: new.source,
-            variables: new.variables.clone(),
-            scenario_id,
-            run: Run::new(new.timeline.clone(), new.created_at),
-        }))
+        self.committer.submit(row, generation).await
     }
 
     /// One pipeline by id, whatever its project.
     pub fn pipeline(&self, id: i64) -> Result<Option<Pipeline>, StoreError> {
-        let conn = self.conn.lock();
+        let conn = self.reader.lock();
         find_pipeline(&conn, id)
     }
 
     /// Every pipeline of a project, newest first, without their variables.
     pub fn project_pipelines(&self, project_id: i64) -> Result<Vec<Pipeline>, StoreError> {
-        let conn = self.conn.lock();
+        let conn = self.reader.lock();
         let mut statement = conn.prepare_cached(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM pipelines WHERE project_id = ?1 ORDER BY id DESC"
         ))?;
@@ -104,7 +82,7 @@ impl Store {
         project_id: i64,
         git_ref: &str,
     ) -> Result<Option<Pipeline>, StoreError> {
-        let conn = self.conn.lock();
+        let conn = self.reader.lock();
         let mut statement = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM pipelines WHERE project_id = ?1 AND ref = ?2
              ORDER BY id DESC LIMIT 1"
@@ -117,7 +95,7 @@ impl Store {
     /// A page of pipelines, newest first, with the count of all that match.
     pub fn pipelines(&self, query: &PipelineQuery) -> Result<Page<Pipeline>, StoreError> {
         let offset = i64::from(query.page.saturating_sub(1)) * i64::from(query.per_page);
-        let conn = self.conn.lock();
+        let conn = self.reader.lock();
 
         let mut count = conn
             .prepare_cached("SELECT COUNT(*) FROM pipelines WHERE ?1 IS NULL OR project_id = ?1")?;
@@ -146,7 +124,7 @@ impl Store {
         id: i64,
         change: impl FnOnce(&Pipeline) -> Option<Run>,
     ) -> Result<Option<Pipeline>, StoreError> {
-        let conn = self.conn.lock();
+        let conn = self.writer.lock();
         let Some(mut pipeline) = find_pipeline(&conn, id)? else {
             return Ok(None);
         };
@@ -170,15 +148,15 @@ impl Store {
 
     /// Removes a pipeline; `false` when there was none.
     pub fn delete_pipeline(&self, id: i64) -> Result<bool, StoreError> {
-        let conn = self.conn.lock();
+        let conn = self.writer.lock();
         let mut statement = conn.prepare_cached("DELETE FROM pipelines WHERE id = ?1")?;
         Ok(statement.execute(params![id])? > 0)
     }
 }
 
 /// A new pipeline's columns, encoded ahead of taking the lock.
-struct EncodedPipeline<'a> {
-    new: &'a NewPipeline,
+pub(super) struct EncodedPipeline {
+    new: NewPipeline,
     first_status: PipelineStatus,
     env: String,
     typed: String,
@@ -186,21 +164,22 @@ struct EncodedPipeline<'a> {
     created_at: String,
 }
 
-impl<'a> EncodedPipeline<'a> {
-    fn new(new: &'a NewPipeline) -> Result<Self, StoreError> {
+impl EncodedPipeline {
+    fn new(new: NewPipeline) -> Result<Self, StoreError> {
         let env: BTreeMap<&str, &str> = new
             .variables
             .iter()
             .filter(|variable| variable.variable_type == VariableType::EnvVar)
             .map(|variable| (variable.key.as_str(), variable.value.as_str()))
             .collect();
+        let env = json_text(&env)?;
         Ok(Self {
-            new,
             first_status: at_creation(&Run::new(new.timeline.clone(), new.created_at)).status,
-            env: json_text(&env)?,
+            env,
             typed: json_text(&new.variables)?,
             phases: json_text(&new.timeline.phases)?,
             created_at: timestamp_text(new.created_at),
+            new,
         })
     }
 
@@ -210,7 +189,7 @@ impl<'a> EncodedPipeline<'a> {
         iid: i64,
         scenario_id: Option<i64>,
     ) -> Result<(), StoreError> {
-        let new = self.new;
+        let new = &self.new;
         let mut statement = conn.prepare_cached(
             "INSERT INTO pipelines (iid, project_id, ref, sha, source, status, variables_json,
                  variables_typed_json, scenario_id, terminal_after_seconds, terminal_status,
@@ -234,6 +213,35 @@ impl<'a> EncodedPipeline<'a> {
         ])?;
         Ok(())
     }
+}
+
+/// Inserts one new pipeline inside the caller's transaction and returns it
+/// as stored, with its id and iid.
+pub(super) fn write_pipeline(
+    conn: &Connection,
+    row: &EncodedPipeline,
+) -> Result<Pipeline, StoreError> {
+    let new = &row.new;
+    let iid = next_iid(conn, new.project_id)?;
+    let scenario_id = match row.write(conn, iid, new.scenario_id) {
+        Err(StoreError::Sqlite(error)) if is_foreign_key_failure(&error) => {
+            row.write(conn, iid, None)?;
+            None
+        }
+        written => written.map(|()| new.scenario_id)?,
+    };
+
+    Ok(Pipeline {
+        id: conn.last_insert_rowid(),
+        iid,
+        project_id: new.project_id,
+        git_ref: new.git_ref.clone(),
+        sha: new.sha.clone(),
+        source: new.source,
+        variables: new.variables.clone(),
+        scenario_id,
+        run: Run::new(new.timeline.clone(), new.created_at),
+    })
 }
 
 /// The project's next pipeline number. It comes from a counter, not from

@@ -10,7 +10,7 @@ impl Store {
     /// The project with this id: the registered one, else the implicit one
     /// every positive id stands for.
     pub fn project_by_id(&self, id: i64) -> Result<Project, StoreError> {
-        let conn = self.conn.lock();
+        let conn = self.reader.lock();
         let mut statement =
             conn.prepare_cached("SELECT id, path, default_branch FROM projects WHERE id = ?1")?;
         let found = statement.query_row(params![id], read_project).optional()?;
@@ -20,16 +20,19 @@ impl Store {
     /// The project at this full path, registered the first time it is asked
     /// for with an id no pipeline, trigger token or rule has used yet.
     pub fn project_by_path(&self, path: &str) -> Result<Project, StoreError> {
-        let conn = self.conn.lock();
-        let mut find =
-            conn.prepare_cached("SELECT id, path, default_branch FROM projects WHERE path = ?1")?;
-        if let Some(project) = find.query_row(params![path], read_project).optional()? {
+        if let Some(project) = find_by_path(&self.reader.lock(), path)? {
             return Ok(project);
         }
         if let Some(project) = implicit_path(path) {
             return Ok(project);
         }
 
+        // Looked up again under the writer: another request may have
+        // registered the path since the read.
+        let conn = self.writer.lock();
+        if let Some(project) = find_by_path(&conn, path)? {
+            return Ok(project);
+        }
         let mut next = conn.prepare_cached(
             "SELECT MAX(COALESCE((SELECT MAX(id) FROM projects), 0),
                         COALESCE((SELECT MAX(project_id) FROM pipelines), 0),
@@ -37,9 +40,8 @@ impl Store {
                         COALESCE((SELECT MAX(project_id) FROM rules), 0))",
         )?;
         let highest: i64 = next.query_row([], |row| row.get(0))?;
-        let id = highest.saturating_add(1);
         let project = Project {
-            id,
+            id: highest.saturating_add(1),
             path: path.to_owned(),
             default_branch: "main".into(),
         };
@@ -50,7 +52,7 @@ impl Store {
     /// Registers a project with a chosen id, replacing what that id or path
     /// stood for before.
     pub fn put_project(&self, project: &Project) -> Result<(), StoreError> {
-        let conn = self.conn.lock();
+        let conn = self.writer.lock();
         conn.prepare_cached("DELETE FROM projects WHERE id = ?1 OR path = ?2")?
             .execute(params![project.id, project.path])?;
         write_project(&conn, project)
@@ -58,7 +60,7 @@ impl Store {
 
     /// Every registered project, by id.
     pub fn projects(&self) -> Result<Vec<Project>, StoreError> {
-        let conn = self.conn.lock();
+        let conn = self.reader.lock();
         let mut statement =
             conn.prepare_cached("SELECT id, path, default_branch FROM projects ORDER BY id")?;
         let rows = statement.query_map([], read_project)?;
@@ -76,6 +78,12 @@ fn implicit_path(path: &str) -> Option<Project> {
         .filter(|id| *id > 0)?;
     let project = Project::implicit(id);
     (project.path == path).then_some(project)
+}
+
+fn find_by_path(conn: &rusqlite::Connection, path: &str) -> Result<Option<Project>, StoreError> {
+    let mut find =
+        conn.prepare_cached("SELECT id, path, default_branch FROM projects WHERE path = ?1")?;
+    Ok(find.query_row(params![path], read_project).optional()?)
 }
 
 fn write_project(conn: &rusqlite::Connection, project: &Project) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::support::start_expecting_failure;
 use crate::support::{MockProcess, Reply, Scratch, TOKEN, instant, stamp};
 
 /// `pipeline` as a mock listening on `new_base` shows it: every link that
@@ -263,4 +264,41 @@ async fn token_and_allow_reset_flags() {
     assert_eq!(scenario_ids(&scenarios), preset_ids());
     let again = mock.post("/projects/7/trigger/pipeline", trigger).await;
     assert_eq!(again.expect(StatusCode::CREATED)["id"], 1, "ids start over");
+}
+
+/// Two mocks on one file would hand out the same pipeline ids and fight
+/// over the clock, so the second is refused with a message that names the
+/// file, and the file is free again once the first is gone.
+#[tokio::test]
+async fn a_second_process_on_the_same_database_is_refused() {
+    let scratch = Scratch::new("second_process_refused");
+    let db = scratch.db();
+    let db_text = db.to_str().expect("database path is UTF-8");
+    let mut first = MockProcess::start(&db, &[]);
+    let created = first
+        .post(
+            "/projects/5/trigger/pipeline",
+            json!({"token": "T", "ref": "main"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+
+    let refused = start_expecting_failure(&["--port", "0", "--db", db_text]);
+    assert_eq!(refused.status.code(), Some(1), "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("in use by another gitlab-mock process")
+            && refused.stderr.contains(db_text),
+        "unclear refusal: {}",
+        refused.stderr
+    );
+    assert!(!refused.stderr.contains("panicked"), "{}", refused.stderr);
+
+    first.kill();
+    let second = MockProcess::start(&db, &[]);
+    second
+        .get(&format!("/projects/5/pipelines/{}", created["id"]))
+        .await
+        .expect(StatusCode::OK);
 }

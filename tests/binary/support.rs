@@ -75,6 +75,52 @@ impl Drop for Scratch {
     }
 }
 
+/// How a start that was meant to fail ended.
+pub struct FailedStart {
+    pub status: std::process::ExitStatus,
+    pub stderr: String,
+}
+
+/// Runs the binary with `args` (no `MOCK_` variables) and waits for it to
+/// exit, which a start that fails must do promptly. Panics if it is still
+/// running after [`START_TIMEOUT`], or if it exits successfully.
+pub fn start_expecting_failure(args: &[&str]) -> FailedStart {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gitlab-mock"));
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for name in MOCK_VARIABLES {
+        command.env_remove(name);
+    }
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot spawn gitlab-mock {args:?}: {error}"));
+
+    let deadline = Instant::now() + START_TIMEOUT;
+    while child
+        .try_wait()
+        .expect("the child can be waited for")
+        .is_none()
+    {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("gitlab-mock {args:?} was expected to exit but kept running");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().expect("its stderr can be read");
+    assert!(
+        !output.status.success(),
+        "gitlab-mock {args:?} exited successfully"
+    );
+    FailedStart {
+        status: output.status,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// A running `gitlab-mock`, killed when dropped.
 pub struct MockProcess {
     child: Child,

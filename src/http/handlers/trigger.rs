@@ -51,7 +51,9 @@ pub async fn trigger(
     let request = params::read_trigger(&fields)?;
     let project = project_param(&call.project, "404 Not Found")?;
 
-    let observed = mock.trigger(&project, request, call.caller == Caller::Member)?;
+    let observed = mock
+        .trigger(&project, request, call.caller == Caller::Member)
+        .await?;
     Ok(json_with_status(
         &PipelineView::new(&observed, &base_url),
         StatusCode::CREATED,
@@ -79,7 +81,7 @@ pub async fn create(
     let request = params::read_create(&fields)?;
     let project = project_param(&project, "404 Project Not Found")?;
 
-    let observed = mock.create_pipeline(&project, request)?;
+    let observed = mock.create_pipeline(&project, request).await?;
     Ok(json_with_status(
         &PipelineView::new(&observed, &base_url),
         StatusCode::CREATED,

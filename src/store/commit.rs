@@ -1,0 +1,124 @@
+//! Group commit for new pipelines.
+//!
+//! A trigger is acknowledged only once its pipeline is on disk, and with
+//! `synchronous = FULL` every commit costs an fsync: a few milliseconds that
+//! would cap triggers at a few hundred a second if each paid its own. So new
+//! pipelines are handed to one thread that owns the writing: it takes every
+//! insert waiting in its queue, writes them in a single transaction, commits
+//! once, and only then answers each caller. Under load a batch holds as many
+//! triggers as arrived during the previous fsync; alone, a trigger is a
+//! batch of one and waits for nothing.
+//!
+//! The callers await their answer on a oneshot channel, so no runtime
+//! thread is blocked while the disk works.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::mpsc;
+
+use parking_lot::Mutex;
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use crate::model::Pipeline;
+
+use super::StoreError;
+use super::pipelines::{EncodedPipeline, write_pipeline};
+
+/// The most inserts one transaction takes; the rest wait for the next, so
+/// the writer lock is never held for long.
+const MAX_BATCH: usize = 512;
+
+/// What a caller gets back: the stored pipeline, or `None` when a reset
+/// came between the caller's clock reading and the write.
+pub(super) type Answer = Result<Option<Pipeline>, StoreError>;
+
+/// One insert waiting for its batch.
+pub(super) struct Job {
+    pub row: EncodedPipeline,
+    /// [`super::Store::generation`] as the caller read it.
+    pub generation: u64,
+    pub reply: oneshot::Sender<Answer>,
+}
+
+/// The sending side of the queue; the thread stops when every clone of the
+/// store (and so of this) is gone.
+#[derive(Clone)]
+pub(super) struct Committer {
+    queue: mpsc::Sender<Job>,
+}
+
+impl Committer {
+    /// Starts the thread that writes through `writer`.
+    pub fn start(writer: Arc<Mutex<Connection>>, generation: Arc<AtomicU64>) -> Self {
+        let (queue, jobs) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("gitlab-mock-commit".into())
+            .spawn(move || run(&writer, &generation, &jobs))
+            .expect("the operating system refused to start the commit thread");
+        Self { queue }
+    }
+
+    /// Queues `job` and waits for its batch to be committed.
+    pub async fn submit(&self, row: EncodedPipeline, generation: u64) -> Answer {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            row,
+            generation,
+            reply,
+        };
+        self.queue
+            .send(job)
+            .map_err(|_| StoreError::CommitterGone)?;
+        answer.await.map_err(|_| StoreError::CommitterGone)?
+    }
+}
+
+/// Takes batches until the queue closes.
+fn run(writer: &Mutex<Connection>, generation: &AtomicU64, jobs: &mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
+
+        let answers = commit_batch(&mut writer.lock(), generation, &batch);
+        tracing::trace!(size = batch.len(), "committed a batch of pipelines");
+        for (job, answer) in batch.into_iter().zip(answers) {
+            // A caller that went away (its client hung up) needs no answer;
+            // its pipeline stays stored, as GitLab would keep it.
+            let _ = job.reply.send(answer);
+        }
+    }
+}
+
+/// Writes every job of the batch in one transaction. A job whose own
+/// statement fails gets its error without taking the others down; a
+/// failed commit fails them all, since none of them is on disk.
+fn commit_batch(conn: &mut Connection, generation: &AtomicU64, batch: &[Job]) -> Vec<Answer> {
+    let tx = match conn.transaction() {
+        Ok(tx) => tx,
+        Err(error) => return failed_all(batch.len(), &error.into()),
+    };
+
+    let current = generation.load(std::sync::atomic::Ordering::SeqCst);
+    let answers: Vec<Answer> = batch
+        .iter()
+        .map(|job| match job.generation == current {
+            true => write_pipeline(&tx, &job.row).map(Some),
+            false => Ok(None),
+        })
+        .collect();
+
+    match tx.commit() {
+        Ok(()) => answers,
+        Err(error) => {
+            tracing::error!(%error, size = batch.len(), "a batch of pipelines failed to commit");
+            failed_all(batch.len(), &error.into())
+        }
+    }
+}
+
+fn failed_all(size: usize, error: &StoreError) -> Vec<Answer> {
+    (0..size)
+        .map(|_| Err(StoreError::CommitFailed(error.to_string())))
+        .collect()
+}
