@@ -203,6 +203,27 @@ pub fn observe(run: &Run, now: Timestamp) -> Observation {
     seen
 }
 
+/// The state the pipeline comes to rest in, and from when: the instant of
+/// its last transition (a cancel, the terminal status, or the start of a
+/// phase that lasts forever). From that instant on, [`observe`] answers
+/// this same observation whatever `now` is.
+///
+/// This is what lets the store index pipelines by status: one whose
+/// settling instant has passed needs no walk of its timeline to be
+/// filtered or sorted, and only those still moving do.
+pub fn settlement(run: &Run) -> Observation {
+    // A cancel is always the last transition: nothing follows it.
+    let settles_at = run.canceled_at.unwrap_or_else(|| {
+        run.timeline
+            .transitions()
+            .into_iter()
+            .map_while(|(seconds, _)| run.at(seconds))
+            .last()
+            .unwrap_or(run.anchor)
+    });
+    observe(run, settles_at)
+}
+
 /// The state right at creation, before zero-length phases pass: what the
 /// trigger answers.
 pub fn at_creation(run: &Run) -> Observation {

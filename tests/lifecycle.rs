@@ -5,7 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 
 use gitlab_mock::clock::ClockState;
-use gitlab_mock::lifecycle::{Phase, Run, Timeline, at_creation, observe};
+use gitlab_mock::lifecycle::{Phase, Run, Timeline, at_creation, observe, settlement};
 use gitlab_mock::status::PipelineStatus;
 
 fn instant() -> impl Strategy<Value = Timestamp> {
@@ -149,6 +149,28 @@ proptest! {
         let seen = observe(&run, after(canceled_at, later));
         prop_assert_eq!(seen.status, PipelineStatus::Canceled);
         prop_assert_eq!(seen.finished_at, Some(canceled_at));
+    }
+
+    /// A run comes to rest at its settling instant: every reading from then
+    /// on equals the settlement, and the settlement's `updated_at` is that
+    /// instant. This is what the store's status index relies on.
+    #[test]
+    fn a_settled_run_never_changes(
+        timeline in timeline(), created in instant(),
+        cancel in proptest::option::of(0i64..5_000_000), later in 0i64..100_000_000,
+    ) {
+        let mut run = Run::new(timeline, created);
+        if let Some(at) = cancel.map(|at| after(created, at)) {
+            prop_assume!(observe(&run, at).status.is_cancelable());
+            run.canceled_at = Some(at);
+        }
+        let settled = settlement(&run);
+
+        prop_assert_eq!(observe(&run, settled.updated_at), settled);
+        prop_assert_eq!(observe(&run, after(settled.updated_at, later)), settled);
+        if settled.updated_at > created {
+            prop_assert_ne!(observe(&run, after(settled.updated_at, -1)), settled);
+        }
     }
 
     /// However freeze, advance and resume are mixed, and however the source

@@ -1,5 +1,6 @@
-//! The store's guarantees under races it cannot see: a scenario deleted, or
-//! the database reset, between a caller's checks and its write.
+//! The store's guarantees under races it cannot see (a scenario deleted, or
+//! the database reset, between a caller's checks and its write), and the
+//! bounds of its listings.
 
 use jiff::Timestamp;
 
@@ -7,7 +8,7 @@ use gitlab_mock::lifecycle::{InitialStatus, Timeline};
 use gitlab_mock::model::{NewPipeline, RuleMatch, Source};
 use gitlab_mock::presets::presets;
 use gitlab_mock::status::PipelineStatus;
-use gitlab_mock::store::Store;
+use gitlab_mock::store::{COUNT_LIMIT, PipelineQuery, ProjectListing, SettledFilter, Store};
 
 fn new_pipeline(scenario_id: Option<i64>) -> NewPipeline {
     NewPipeline {
@@ -82,4 +83,99 @@ fn a_rule_needs_its_scenario() {
     assert!(missing.is_none());
     assert_eq!(present.map(|rule| rule.scenario_id), Some(500));
     assert_eq!(store.rules().unwrap().len(), 1);
+}
+
+/// Stores `count` pipelines in project 1, many at a time so the group
+/// commit takes them in large batches.
+async fn fill(store: &Store, count: u64) {
+    let mut writers = tokio::task::JoinSet::new();
+    for _ in 0..count {
+        let store = store.clone();
+        writers.spawn(async move {
+            let generation = store.generation();
+            store.insert_pipeline(new_pipeline(None), generation).await
+        });
+    }
+    while let Some(written) = writers.join_next().await {
+        assert!(written.unwrap().unwrap().is_some());
+    }
+}
+
+/// Like GitLab, a listing counts up to ten thousand matches and no
+/// further: exactly ten thousand is a total, one more is "unknown", and
+/// the page still says whether another follows.
+#[tokio::test]
+async fn listings_stop_counting_past_ten_thousand() {
+    let store = Store::open(":memory:").unwrap();
+    let query = |page| PipelineQuery {
+        project_id: Some(1),
+        page,
+        per_page: 100,
+    };
+    fill(&store, COUNT_LIMIT).await;
+
+    let counted = store.pipelines(&query(1)).unwrap();
+    assert_eq!(counted.total, Some(COUNT_LIMIT));
+    assert!(counted.more);
+    assert_eq!(
+        counted.items.first().map(|p| p.id),
+        Some(10_000),
+        "newest first"
+    );
+    let last = store.pipelines(&query(100)).unwrap();
+    assert!(!last.more);
+    assert_eq!(last.items.last().map(|p| p.id), Some(1));
+
+    fill(&store, 1).await;
+    let uncounted = store.pipelines(&query(1)).unwrap();
+    assert_eq!(uncounted.total, None);
+    assert!(uncounted.more);
+    assert_eq!(uncounted.items.len(), 100);
+    let beyond = store.pipelines(&query(101)).unwrap();
+    assert_eq!(beyond.items.iter().map(|p| p.id).collect::<Vec<_>>(), [1]);
+    assert!(!beyond.more);
+}
+
+/// A database written before pipelines carried their settling instant gets
+/// it computed on the next start, so status filters see its old pipelines.
+#[tokio::test]
+async fn the_settlement_migration_fills_old_rows() {
+    let dir = std::env::temp_dir().join(format!("gitlab-mock-migration-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("old.db");
+    let path = path.to_str().unwrap();
+    {
+        let store = Store::open(path).unwrap();
+        fill(&store, 3).await;
+    }
+    let old = rusqlite::Connection::open(path).unwrap();
+    old.execute_batch(
+        "DROP INDEX pipelines_by_settling; DROP INDEX pipelines_by_settled_status;
+         DROP INDEX pipelines_by_status_settling;
+         ALTER TABLE pipelines DROP COLUMN settled_ms;
+         ALTER TABLE pipelines DROP COLUMN settled_status;
+         PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    drop(old);
+
+    let store = Store::open(path).unwrap();
+    let created: Timestamp = "2026-12-03T10:00:00Z".parse().unwrap();
+    let listing = ProjectListing {
+        project_id: 1,
+        ..ProjectListing::default()
+    };
+    let succeeded = |now: Timestamp| SettledFilter {
+        now,
+        statuses: Some(vec![PipelineStatus::Success]),
+        ..SettledFilter::default()
+    };
+    let at_five = created + jiff::SignedDuration::from_secs(5);
+    let early = store.project_pipelines(&listing, Some(&succeeded(created)), 10);
+    let settled = store.project_pipelines(&listing, Some(&succeeded(at_five)), 10);
+
+    assert_eq!(early.unwrap().count, 0);
+    assert_eq!(settled.unwrap().count, 3, "each succeeds after 5 s");
+    drop(store);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -19,18 +19,30 @@ pub struct PageLinks<'a> {
     pub query: &'a str,
     pub page: u32,
     pub per_page: u32,
-    pub total: u64,
+    /// How many items the whole listing holds; `None` past ten thousand,
+    /// where GitLab stops counting and leaves out `X-Total`,
+    /// `X-Total-Pages` and the `last` link.
+    pub total: Option<u64>,
+    /// Whether a later page has items; what decides `X-Next-Page` when the
+    /// total is unknown.
+    pub more: bool,
 }
 
 impl PageLinks<'_> {
     /// Adds `X-Page`, `X-Per-Page`, `X-Next-Page`, `X-Prev-Page`,
     /// `X-Total`, `X-Total-Pages` and `Link` to `response`.
     pub fn apply(&self, mut response: Response) -> Response {
-        let pages = self.total.div_ceil(u64::from(self.per_page)).max(1);
+        let pages = self
+            .total
+            .map(|total| total.div_ceil(u64::from(self.per_page)).max(1));
         let page = u64::from(self.page);
-        let next = (page < pages).then(|| page + 1);
+        let next = match pages {
+            Some(pages) => page < pages,
+            None => self.more,
+        };
+        let next = next.then(|| page + 1);
         // Past the last page there is no previous one either, as in GitLab.
-        let prev = (page > 1 && page <= pages).then(|| page - 1);
+        let prev = (page > 1 && pages.is_none_or(|pages| page <= pages)).then(|| page - 1);
 
         let blank = |value: Option<u64>| value.map(|n| n.to_string()).unwrap_or_default();
         let headers = response.headers_mut();
@@ -43,18 +55,20 @@ impl PageLinks<'_> {
         set("x-per-page", self.per_page.to_string());
         set("x-next-page", blank(next));
         set("x-prev-page", blank(prev));
-        set("x-total", self.total.to_string());
-        set("x-total-pages", pages.to_string());
+        if let (Some(total), Some(pages)) = (self.total, pages) {
+            set("x-total", total.to_string());
+            set("x-total-pages", pages.to_string());
+        }
         set("link", self.link(prev, next, pages));
         response
     }
 
-    fn link(&self, prev: Option<u64>, next: Option<u64>, last: u64) -> String {
+    fn link(&self, prev: Option<u64>, next: Option<u64>, last: Option<u64>) -> String {
         let relations = [
             ("prev", prev),
             ("next", next),
             ("first", Some(1)),
-            ("last", Some(last)),
+            ("last", last),
         ];
         let links: Vec<String> = relations
             .into_iter()
@@ -74,5 +88,57 @@ impl PageLinks<'_> {
         query.append_pair("page", &page.to_string());
         query.append_pair("per_page", &self.per_page.to_string());
         format!("{}{}?{}", self.base_url, self.path, query.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PageLinks;
+
+    fn headers(total: Option<u64>, more: bool, page: u32) -> warp::http::HeaderMap {
+        let links = PageLinks {
+            base_url: "http://mock",
+            path: "/projects/1/pipelines",
+            query: "",
+            page,
+            per_page: 20,
+            total,
+            more,
+        };
+        let response = links.apply(warp::reply::Response::new("[]".into()));
+        response.headers().clone()
+    }
+
+    /// Past ten thousand matches GitLab sends no total, no page count and
+    /// no `last` link, and the next page comes from whether one exists.
+    #[test]
+    fn an_unknown_total_leaves_out_what_needs_it() {
+        let unknown = headers(None, true, 3);
+        assert!(unknown.get("x-total").is_none());
+        assert!(unknown.get("x-total-pages").is_none());
+        assert_eq!(unknown["x-next-page"], "4");
+        assert_eq!(unknown["x-prev-page"], "2");
+        let link = unknown["link"].to_str().unwrap();
+        assert!(
+            link.contains("rel=\"next\"") && !link.contains("rel=\"last\""),
+            "{link}"
+        );
+
+        let end = headers(None, false, 3);
+        assert_eq!(end["x-next-page"], "");
+    }
+
+    #[test]
+    fn a_known_total_gives_every_header() {
+        let known = headers(Some(45), false, 2);
+        assert_eq!(known["x-total"], "45");
+        assert_eq!(known["x-total-pages"], "3");
+        assert_eq!(known["x-next-page"], "3");
+        assert!(
+            known["link"]
+                .to_str()
+                .unwrap()
+                .contains("page=3&per_page=20>; rel=\"last\"")
+        );
     }
 }

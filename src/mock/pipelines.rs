@@ -2,13 +2,12 @@
 //! delete.
 
 use crate::clock::Clock;
-use std::collections::HashSet;
 
 use jiff::Timestamp;
 
 use crate::lifecycle::{Run, observe};
 use crate::status::PipelineStatus;
-use crate::store::{Page, PipelineQuery};
+use crate::store::{COUNT_LIMIT, Page, PipelineQuery, ProjectListing, SettledFilter, SortKey};
 
 use super::{Missing, Mock, MockError, ObservedPipeline, ProjectRef};
 
@@ -95,9 +94,13 @@ impl Mock {
     /// The project's pipelines that pass `filter`, sorted and paged, each
     /// as it is now.
     ///
-    /// Statuses and `updated_at` depend on the clock, so the filtering is
-    /// done here over the project's pipelines rather than in SQL: the work
-    /// grows with the number of pipelines in the project.
+    /// The store filters and sorts by index whatever it can (see
+    /// [`crate::store::ProjectListing`]). When the filter or the order
+    /// depends on the clock, the pipelines that have settled come from the
+    /// index too, and only those still moving at this instant are observed
+    /// here and merged in: the work grows with the page's depth and with
+    /// the number of the project's pipelines still changing status, not
+    /// with how many are stored.
     pub fn list_pipelines(
         &self,
         reference: &ProjectRef,
@@ -105,31 +108,43 @@ impl Mock {
     ) -> Result<Page<ObservedPipeline>, MockError> {
         let project = self.project(reference)?;
         let now = self.clock.now();
-        let all = self.store.project_pipelines(project.id)?;
+        let Some(plan) = filter.plan(project.id, now) else {
+            return Ok(Page::empty());
+        };
+        let offset = u64::from(filter.page.saturating_sub(1)) * u64::from(filter.per_page);
+        let wanted = offset + u64::from(filter.per_page) + 1;
+        let observe = |pipeline| self.observed(pipeline, project.clone(), now);
 
-        let mut seen_refs = HashSet::new();
-        let mut matching: Vec<ObservedPipeline> = all
-            .into_iter()
-            .map(|pipeline| self.observed(pipeline, project.clone(), now))
-            // `branches` keeps each ref's newest pipeline before any other
-            // filter looks at it, as GitLab's finder does.
-            .filter(|observed| {
-                filter.scope != Some(Scope::Branches)
-                    || seen_refs.insert(observed.pipeline.git_ref.clone())
-            })
-            .filter(|observed| filter.passes(observed))
-            .collect();
-        filter.sort(&mut matching);
+        let first = self
+            .store
+            .project_pipelines(&plan.listing, plan.settled.as_ref(), wanted)?;
+        let mut matching: Vec<ObservedPipeline> =
+            first.pipelines.into_iter().map(observe).collect();
+        let mut count = first.count;
+        if plan.settled.is_some() {
+            let moving = self.store.moving_project_pipelines(&plan.listing, now)?;
+            let before = matching.len();
+            matching.extend(
+                moving
+                    .into_iter()
+                    .map(observe)
+                    .filter(|seen| filter.passes(seen)),
+            );
+            count += (matching.len() - before) as u64;
+            filter.sort(&mut matching);
+        }
 
-        let total = matching.len() as u64;
-        let skip =
-            (filter.page.saturating_sub(1) as usize).saturating_mul(filter.per_page as usize);
+        let more = matching.len() as u64 > wanted - 1;
         let items = matching
             .into_iter()
-            .skip(skip)
+            .skip(offset as usize)
             .take(filter.per_page as usize)
             .collect();
-        Ok(Page { items, total })
+        Ok(Page {
+            items,
+            total: (count <= COUNT_LIMIT).then_some(count),
+            more,
+        })
     }
 
     /// The newest pipeline of the project for `git_ref`, or its default
@@ -224,6 +239,7 @@ impl Mock {
         Ok(Page {
             items,
             total: page.total,
+            more: page.more,
         })
     }
 
@@ -236,7 +252,81 @@ impl Mock {
     }
 }
 
+/// How the store is asked for a listing.
+struct Plan {
+    listing: ProjectListing,
+    /// Present when the filter or the order depends on the clock: then the
+    /// store serves the settled pipelines and the moving ones separately.
+    settled: Option<SettledFilter>,
+}
+
 impl ListFilter {
+    /// The store's part of the filter; `None` when nothing can match.
+    fn plan(&self, project_id: i64, now: Timestamp) -> Option<Plan> {
+        let matches_nothing = self.scope == Some(Scope::Tags)
+            || self.name.is_some()
+            || self.yaml_errors == Some(true)
+            || self
+                .username
+                .as_deref()
+                .is_some_and(|name| name != MOCK_USERNAME);
+        if matches_nothing {
+            return None;
+        }
+
+        let statuses = self.statuses();
+        let by_clock = matches!(self.order_by, OrderBy::Status | OrderBy::UpdatedAt);
+        let settled = (statuses.is_some()
+            || by_clock
+            || self.updated_before.is_some()
+            || self.updated_after.is_some())
+        .then(|| SettledFilter {
+            now,
+            statuses,
+            updated_before: self.updated_before.map(ceil_millisecond),
+            updated_after: self.updated_after,
+        });
+        let listing = ProjectListing {
+            project_id,
+            git_ref: self.git_ref.clone(),
+            sha: self.sha.clone(),
+            source: self.source.clone(),
+            created_before: self.created_before.map(ceil_millisecond),
+            created_after: self.created_after,
+            newest_per_ref: self.scope == Some(Scope::Branches),
+            order: match self.order_by {
+                OrderBy::Id | OrderBy::UserId => SortKey::Id,
+                OrderBy::Ref => SortKey::Ref,
+                OrderBy::Status => SortKey::Status,
+                OrderBy::UpdatedAt => SortKey::UpdatedAt,
+            },
+            ascending: self.ascending,
+        };
+        Some(Plan { listing, settled })
+    }
+
+    /// The statuses `scope` and `status` together allow; `None` for any.
+    fn statuses(&self) -> Option<Vec<PipelineStatus>> {
+        let scoped: Option<Vec<PipelineStatus>> = match self.scope {
+            Some(Scope::Running) => Some(vec![PipelineStatus::Running]),
+            Some(Scope::Pending) => Some(vec![PipelineStatus::Pending]),
+            Some(Scope::Finished) => Some(
+                PipelineStatus::ALL
+                    .into_iter()
+                    .filter(|status| status.stamps_finish())
+                    .collect(),
+            ),
+            None | Some(Scope::Branches) | Some(Scope::Tags) => None,
+        };
+        match (scoped, self.status) {
+            (None, status) => status.map(|status| vec![status]),
+            (Some(scoped), None) => Some(scoped),
+            (Some(scoped), Some(status)) => {
+                Some(scoped.into_iter().filter(|s| *s == status).collect())
+            }
+        }
+    }
+
     fn passes(&self, observed: &ObservedPipeline) -> bool {
         let (pipeline, seen) = (&observed.pipeline, &observed.observation);
         let created_at = pipeline.created_at();
@@ -296,5 +386,18 @@ impl ListFilter {
                 order.reverse()
             }
         });
+    }
+}
+
+/// The instant rounded up to a whole millisecond. Stored instants are whole
+/// milliseconds, so for them `t < limit` is `t < ceil(limit)`, which the
+/// store's millisecond comparison can answer exactly.
+fn ceil_millisecond(instant: Timestamp) -> Timestamp {
+    let floor = Timestamp::from_millisecond(instant.as_millisecond()).unwrap_or(instant);
+    match floor == instant {
+        true => instant,
+        false => floor
+            .checked_add(jiff::SignedDuration::from_millis(1))
+            .unwrap_or(instant),
     }
 }

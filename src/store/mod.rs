@@ -16,6 +16,7 @@
 
 mod clock;
 mod commit;
+mod listing;
 mod lock;
 mod pipelines;
 mod projects;
@@ -35,7 +36,9 @@ use serde::Serialize;
 
 use crate::status::PipelineStatus;
 
-pub use pipelines::{Page, PipelineQuery};
+pub use listing::{
+    COUNT_LIMIT, Counted, Page, PipelineQuery, ProjectListing, SettledFilter, SortKey,
+};
 
 /// A failure of the storage layer. Any of these is the mock's fault, never
 /// the client's, and becomes a 500.

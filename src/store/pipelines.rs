@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::lifecycle::{InitialStatus, Run, Timeline, at_creation};
+use crate::lifecycle::{InitialStatus, Run, Timeline, at_creation, settlement};
 use crate::model::{NewPipeline, Pipeline, Source, Variable, VariableType};
 
 use crate::status::PipelineStatus;
@@ -12,32 +12,16 @@ use crate::status::PipelineStatus;
 use super::{Store, StoreError, is_foreign_key_failure, json_column, json_text};
 use super::{timestamp_column, timestamp_text};
 
-const COLUMNS: &str = "id, iid, project_id, ref, sha, source, \
+pub(super) const COLUMNS: &str = "id, iid, project_id, ref, sha, source, \
                        variables_json, variables_typed_json, \
                        scenario_id, terminal_after_seconds, terminal_status, phases_json, \
                        created_at, run_anchor, canceled_at, earlier_started_at";
 
 /// The same columns without the variables, for listings that do not show
 /// them: variables can be large, and a listing reads many rows.
-const SUMMARY_COLUMNS: &str = "id, iid, project_id, ref, sha, source, NULL, NULL, \
+pub(super) const SUMMARY_COLUMNS: &str = "id, iid, project_id, ref, sha, source, NULL, NULL, \
                                scenario_id, terminal_after_seconds, terminal_status, phases_json, \
                                created_at, run_anchor, canceled_at, earlier_started_at";
-
-/// Which pipelines a listing wants, one page at a time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PipelineQuery {
-    pub project_id: Option<i64>,
-    /// 1-based page number.
-    pub page: u32,
-    pub per_page: u32,
-}
-
-/// One page of a listing and the size of the whole.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: u64,
-}
 
 impl Store {
     /// Stores a new pipeline and returns it with its id and iid. The write
@@ -66,16 +50,6 @@ impl Store {
         find_pipeline(&conn, id)
     }
 
-    /// Every pipeline of a project, newest first, without their variables.
-    pub fn project_pipelines(&self, project_id: i64) -> Result<Vec<Pipeline>, StoreError> {
-        let conn = self.reader.lock();
-        let mut statement = conn.prepare_cached(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM pipelines WHERE project_id = ?1 ORDER BY id DESC"
-        ))?;
-        let rows = statement.query_map(params![project_id], read_pipeline)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
     /// The newest pipeline of a project for `git_ref`.
     pub fn latest_pipeline(
         &self,
@@ -90,30 +64,6 @@ impl Store {
         Ok(statement
             .query_row(params![project_id, git_ref], read_pipeline)
             .optional()?)
-    }
-
-    /// A page of pipelines, newest first, with the count of all that match.
-    pub fn pipelines(&self, query: &PipelineQuery) -> Result<Page<Pipeline>, StoreError> {
-        let offset = i64::from(query.page.saturating_sub(1)) * i64::from(query.per_page);
-        let conn = self.reader.lock();
-
-        let mut count = conn
-            .prepare_cached("SELECT COUNT(*) FROM pipelines WHERE ?1 IS NULL OR project_id = ?1")?;
-        let total: i64 = count.query_row(params![query.project_id], |row| row.get(0))?;
-
-        let mut select = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM pipelines WHERE ?1 IS NULL OR project_id = ?1
-             ORDER BY id DESC LIMIT ?2 OFFSET ?3"
-        ))?;
-        let rows = select.query_map(
-            params![query.project_id, query.per_page, offset],
-            read_pipeline,
-        )?;
-        let items = rows.collect::<rusqlite::Result<_>>()?;
-        Ok(Page {
-            items,
-            total: total.unsigned_abs(),
-        })
     }
 
     /// Rewrites a pipeline's run through `change` under one lock: cancel and
@@ -132,8 +82,10 @@ impl Store {
             return Ok(Some(pipeline));
         };
 
+        let settled = Settled::of(&run);
         let mut statement = conn.prepare_cached(
-            "UPDATE pipelines SET run_anchor = ?2, canceled_at = ?3, earlier_started_at = ?4
+            "UPDATE pipelines SET run_anchor = ?2, canceled_at = ?3, earlier_started_at = ?4,
+                 settled_ms = ?5, settled_status = ?6
              WHERE id = ?1",
         )?;
         statement.execute(params![
@@ -141,6 +93,8 @@ impl Store {
             timestamp_text(run.anchor),
             run.canceled_at.map(timestamp_text),
             run.earlier_started_at.map(timestamp_text),
+            settled.at_ms,
+            settled.status,
         ])?;
         pipeline.run = run;
         Ok(Some(pipeline))
@@ -162,6 +116,25 @@ pub(super) struct EncodedPipeline {
     typed: String,
     phases: String,
     created_at: String,
+    settled: Settled,
+}
+
+/// The columns that say where a run comes to rest.
+struct Settled {
+    /// The settling instant in milliseconds since the epoch, which SQLite
+    /// compares and sorts as a number.
+    at_ms: i64,
+    status: PipelineStatus,
+}
+
+impl Settled {
+    fn of(run: &Run) -> Self {
+        let settled = settlement(run);
+        Self {
+            at_ms: settled.updated_at.as_millisecond(),
+            status: settled.status,
+        }
+    }
 }
 
 impl EncodedPipeline {
@@ -173,8 +146,10 @@ impl EncodedPipeline {
             .map(|variable| (variable.key.as_str(), variable.value.as_str()))
             .collect();
         let env = json_text(&env)?;
+        let run = Run::new(new.timeline.clone(), new.created_at);
         Ok(Self {
-            first_status: at_creation(&Run::new(new.timeline.clone(), new.created_at)).status,
+            first_status: at_creation(&run).status,
+            settled: Settled::of(&run),
             env,
             typed: json_text(&new.variables)?,
             phases: json_text(&new.timeline.phases)?,
@@ -193,8 +168,8 @@ impl EncodedPipeline {
         let mut statement = conn.prepare_cached(
             "INSERT INTO pipelines (iid, project_id, ref, sha, source, status, variables_json,
                  variables_typed_json, scenario_id, terminal_after_seconds, terminal_status,
-                 phases_json, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+                 phases_json, created_at, updated_at, settled_ms, settled_status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)",
         )?;
         statement.execute(params![
             iid,
@@ -210,6 +185,8 @@ impl EncodedPipeline {
             new.timeline.terminal_status,
             self.phases,
             self.created_at,
+            self.settled.at_ms,
+            self.settled.status,
         ])?;
         Ok(())
     }
@@ -244,6 +221,22 @@ pub(super) fn write_pipeline(
     })
 }
 
+/// Fills the settlement columns of every stored pipeline: the migration
+/// that adds them, on a database written before they existed.
+pub(super) fn backfill_settlement(conn: &Connection) -> Result<(), StoreError> {
+    let mut select = conn.prepare(&format!("SELECT {SUMMARY_COLUMNS} FROM pipelines"))?;
+    let pipelines = select
+        .query_map([], read_pipeline)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut update =
+        conn.prepare("UPDATE pipelines SET settled_ms = ?2, settled_status = ?3 WHERE id = ?1")?;
+    for pipeline in pipelines {
+        let settled = Settled::of(&pipeline.run);
+        update.execute(params![pipeline.id, settled.at_ms, settled.status])?;
+    }
+    Ok(())
+}
+
 /// The project's next pipeline number. It comes from a counter, not from
 /// the pipelines present, so a deleted pipeline's number is never reused,
 /// as in GitLab.
@@ -262,7 +255,7 @@ fn find_pipeline(conn: &Connection, id: i64) -> Result<Option<Pipeline>, StoreEr
     Ok(statement.query_row(params![id], read_pipeline).optional()?)
 }
 
-fn read_pipeline(row: &Row<'_>) -> rusqlite::Result<Pipeline> {
+pub(super) fn read_pipeline(row: &Row<'_>) -> rusqlite::Result<Pipeline> {
     let source: String = row.get(5)?;
     let created_at = timestamp_column(row, 12)?
         .ok_or_else(|| super::conversion(12, rusqlite::types::FromSqlError::InvalidType))?;

@@ -12,13 +12,14 @@ use crate::model::Scenario;
 use crate::presets::{lifelike_presets, seed_presets};
 
 use super::StoreError;
+use super::pipelines::backfill_settlement;
 use super::scenarios::insert_scenario_row;
 
 /// One step of the schema's history.
 type Migration = fn(&Transaction<'_>) -> Result<(), StoreError>;
 
 /// Every migration in order; the position plus one is its version.
-const MIGRATIONS: [Migration; 2] = [create_seed_tables, add_gitlab_likeness];
+const MIGRATIONS: [Migration; 3] = [create_seed_tables, add_gitlab_likeness, add_settlement];
 
 const SEED_TABLES: &str = "
 CREATE TABLE scenarios (
@@ -109,6 +110,16 @@ CREATE TABLE rules (
 );
 ";
 
+/// Where each pipeline comes to rest (see [`crate::lifecycle::settlement`]),
+/// so listings can filter and sort settled pipelines by index.
+const SETTLEMENT: &str = "
+ALTER TABLE pipelines ADD COLUMN settled_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pipelines ADD COLUMN settled_status TEXT NOT NULL DEFAULT 'running';
+CREATE INDEX pipelines_by_settling ON pipelines(project_id, settled_ms);
+CREATE INDEX pipelines_by_settled_status ON pipelines(project_id, settled_status, id);
+CREATE INDEX pipelines_by_status_settling ON pipelines(project_id, settled_status, settled_ms);
+";
+
 /// Brings the schema up to date, each step in its own transaction.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
@@ -161,6 +172,13 @@ fn add_gitlab_likeness(tx: &Transaction<'_>) -> Result<(), StoreError> {
         insert_scenario_row(tx, &scenario)?;
     }
     Ok(())
+}
+
+/// Version 3: the settling instant and status of every pipeline, computed
+/// from the rows already there.
+fn add_settlement(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute_batch(SETTLEMENT)?;
+    backfill_settlement(tx)
 }
 
 /// Writes the given presets and an untouched clock: the state of a fresh

@@ -126,7 +126,8 @@ pub async fn jobs(
         query: &query,
         page,
         per_page,
-        total: 1,
+        total: Some(1),
+        more: false,
     };
     Ok(links.apply(json(&jobs)))
 }
@@ -155,6 +156,7 @@ pub async fn list(
         page: filter.page,
         per_page: filter.per_page,
         total: page.total,
+        more: page.more,
     };
     Ok(links.apply(json(&views)))
 }
