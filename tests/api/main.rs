@@ -9,6 +9,7 @@ mod contract;
 mod control;
 mod errors;
 mod gitlab;
+mod paths;
 mod phases;
 mod polling;
 mod properties;
