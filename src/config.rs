@@ -37,7 +37,13 @@ pub struct Config {
     pub db: String,
 
     /// The token clients send as `PRIVATE-TOKEN` or `Authorization: Bearer`.
-    #[arg(long, env = "MOCK_TOKEN", default_value = DEFAULT_TOKEN, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "MOCK_TOKEN",
+        default_value = DEFAULT_TOKEN,
+        hide_env_values = true,
+        value_parser = non_blank_token
+    )]
     pub token: String,
 
     /// Enable `POST /_mock/reset`, which wipes pipelines and custom scenarios.
@@ -83,6 +89,17 @@ pub struct Config {
 /// and their opposites.
 fn switch() -> BoolishValueParser {
     BoolishValueParser::new()
+}
+
+/// Refuses a blank `--token`. An empty one would be matched by an empty
+/// `PRIVATE-TOKEN` header, opening every route, reset included, to anyone
+/// who sends one (`MOCK_TOKEN=$UNSET` in a compose file is enough); one of
+/// only spaces could never be sent, since HTTP trims header values.
+fn non_blank_token(text: &str) -> Result<String, String> {
+    match text.trim().is_empty() {
+        true => Err("the token must not be empty".into()),
+        false => Ok(text.to_owned()),
+    }
 }
 
 /// The choices of `--initial-status`.

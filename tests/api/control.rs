@@ -178,3 +178,92 @@ async fn control_routes_require_the_token() {
             .expect_message(401, "401 Unauthorized");
     }
 }
+
+/// Reset undoes every kind of change the control and GitLab routes can
+/// make, not only pipelines: a preset edited with `PUT` comes back exactly
+/// as seeded, and custom scenarios, rules, registered and path-named
+/// projects and trigger tokens are gone. Each table's ids start over at 1,
+/// so a suite that resets between tests sees the same ids in every test.
+#[tokio::test]
+async fn reset_restores_exactly_the_presets_and_forgets_everything_else() {
+    let mock = TestMock::new();
+    let presets = mock.get("/_mock/scenarios").await.expect(200).clone();
+    let edit = json!({"name": "edited", "terminal_status": "canceled"});
+    let edited = mock.json("PUT", "/_mock/scenarios/1000", edit).await;
+    assert_eq!(edited.expect(200)["terminal_status"], "canceled");
+    let edit = json!({"terminal_after_seconds": 1});
+    let edited = mock.json("PUT", "/_mock/scenarios/500", edit).await;
+    assert_eq!(edited.expect(200)["terminal_after_seconds"], 1);
+    let custom = json!({"scenario_id": 900, "name": "x", "never_complete": true});
+    mock.json("POST", "/_mock/scenarios", custom)
+        .await
+        .expect(201);
+    assert_ne!(mock.get("/_mock/scenarios").await.expect(200), &presets);
+    let rule = json!({"project_id": 123, "ref": "release", "scenario_id": 1006});
+    mock.json("POST", "/_mock/rules", rule).await.expect(201);
+    let registered = json!({"id": 321, "path": "acme/deploy-bot"});
+    mock.json("POST", "/_mock/projects", registered)
+        .await
+        .expect(201);
+    let named = mock.get("/projects/jdoe%2Fdemo").await;
+    assert_eq!(named.expect(200)["id"], 322, "a new path takes the next id");
+    trigger_in(&mock, 123).await;
+    trigger_in(&mock, 123).await;
+    let token = mock
+        .json(
+            "POST",
+            "/projects/123/triggers",
+            json!({"description": "ci"}),
+        )
+        .await;
+    let token = token.expect(201)["token"].as_str().unwrap().to_owned();
+
+    mock.send(super::support::authed("POST", "/_mock/reset"))
+        .await
+        .expect(200);
+
+    assert_eq!(mock.get("/_mock/scenarios").await.expect(200), &presets);
+    assert_eq!(mock.get("/_mock/rules").await.expect(200), &json!([]));
+    assert_eq!(mock.get("/_mock/projects").await.expect(200), &json!([]));
+    assert_eq!(
+        mock.get("/projects/123/triggers").await.expect(200),
+        &json!([])
+    );
+    // With no trigger token left, project 123 is back to needing the header.
+    let anonymous_trigger = anonymous("POST", "/projects/123/trigger/pipeline")
+        .header("content-type", "application/json")
+        .json(&json!({"token": token, "ref": "main"}));
+    mock.send(anonymous_trigger)
+        .await
+        .expect_message(401, "401 Unauthorized");
+    let unregistered = mock.get("/projects/321").await;
+    assert_eq!(
+        unregistered.expect(200)["path_with_namespace"],
+        "mock/project-321"
+    );
+
+    let rule = json!({"scenario_id": 5});
+    let rule = mock.json("POST", "/_mock/rules", rule).await;
+    assert_eq!(rule.expect(201)["id"], 1, "rule ids start over");
+    let ruled = mock
+        .json(
+            "POST",
+            "/projects/123/trigger/pipeline",
+            json!({"token": "T", "ref": "release"}),
+        )
+        .await;
+    let ruled = ruled.expect(201);
+    assert_eq!(ruled["id"], 1, "pipeline ids start over");
+    assert_eq!(ruled["iid"], 1, "iids start over");
+    assert_eq!(ruled["scenario_id"], 5, "the old release rule is gone");
+    let token = mock
+        .json(
+            "POST",
+            "/projects/123/triggers",
+            json!({"description": "ci"}),
+        )
+        .await;
+    assert_eq!(token.expect(201)["id"], 1, "trigger token ids start over");
+    let named = mock.get("/projects/acme%2Fnew").await;
+    assert_eq!(named.expect(200)["id"], 124, "after project 123's token");
+}

@@ -831,6 +831,57 @@ async fn create_pipeline_reads_form_variable_lists() {
     );
 }
 
+/// `POST /projects/:id/pipeline` ignores `inputs` altogether, whatever its shape: unlike the
+/// trigger, which checks it is a map and keeps it in `TRIGGER_PAYLOAD`, create neither checks
+/// nor stores it (GitLab would pass the inputs to the pipeline's configuration).
+#[tokio::test]
+async fn create_pipeline_ignores_inputs() {
+    let mock = TestMock::new();
+
+    for inputs in [json!({"env": "prod"}), json!("not a map"), json!([1, 2])] {
+        let body = json!({"ref": "main", "inputs": inputs});
+        let created = mock.json("POST", "/projects/123/pipeline", body).await;
+        let id = id_of(&created);
+        let answer = String::from_utf8_lossy(&created.raw);
+        assert!(
+            !answer.contains("inputs") && !answer.contains("prod"),
+            "{answer}"
+        );
+        assert_eq!(variables(&mock, id).await, Vec::<Value>::new(), "{inputs}");
+    }
+}
+
+/// `detailed_status.text` is the lower-case word older GitLab printed (`passed`, `blocked`,
+/// `delayed`), and `has_details` is `true` whatever the status.
+#[tokio::test]
+async fn detailed_status_text_is_lower_case_and_has_details_is_always_true() {
+    let mock = TestMock::new();
+    let expected = [
+        (0, "running", "running"),
+        (1002, "created", "created"),
+        (1003, "pending", "pending"),
+        (5, "success", "passed"),
+        (1001, "failed", "failed"),
+        (1004, "manual", "blocked"),
+        (1006, "skipped", "skipped"),
+        (1011, "scheduled", "delayed"),
+    ];
+    let mut ids = Vec::new();
+    for (scenario_id, _, _) in expected {
+        ids.push(trigger_scenario(&mock, scenario_id).await);
+    }
+
+    mock.advance(100.0).await;
+
+    for ((scenario_id, status, text), id) in expected.into_iter().zip(ids) {
+        let body = pipeline(&mock, id).await;
+        assert_eq!(body["status"], status, "scenario {scenario_id}");
+        let detailed = &body["detailed_status"];
+        assert_eq!(detailed["text"], text, "scenario {scenario_id}");
+        assert_eq!(detailed["has_details"], true, "scenario {scenario_id}");
+    }
+}
+
 /// The create endpoint needs credentials (401), a ref (400 `error`) and a variable list (a map
 /// is `variables is invalid`).
 #[tokio::test]

@@ -10,6 +10,7 @@ mod control;
 mod errors;
 mod gitlab;
 mod listing;
+mod paths;
 mod phases;
 mod polling;
 mod properties;

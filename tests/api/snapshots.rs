@@ -87,6 +87,6 @@ async fn error_bodies() {
 
     snapshot("error_401", &unauthorized);
     snapshot("error_no_route", &no_route);
-    snapshot("error_422_token_missing", &invalid);
+    snapshot("error_400_token_missing", &invalid);
     snapshot("error_404_pipeline", &missing);
 }

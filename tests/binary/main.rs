@@ -4,6 +4,7 @@
 
 mod connections;
 mod crash;
+mod flags;
 mod python_gitlab;
 mod restart;
 mod rust_gitlab;

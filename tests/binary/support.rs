@@ -85,15 +85,19 @@ pub struct FailedStart {
 /// exit, which a start that fails must do promptly. Panics if it is still
 /// running after [`START_TIMEOUT`], or if it exits successfully.
 pub fn start_expecting_failure(args: &[&str]) -> FailedStart {
+    start_expecting_failure_with_env(args, &[])
+}
+
+/// [`start_expecting_failure`] with the `MOCK_` variables in `env` set, so
+/// a test can show that a variable is read by the start it breaks.
+pub fn start_expecting_failure_with_env(args: &[&str], env: &[(&str, &str)]) -> FailedStart {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gitlab-mock"));
     command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    for name in MOCK_VARIABLES {
-        command.env_remove(name);
-    }
+    isolate(&mut command, env);
     let mut child = command
         .spawn()
         .unwrap_or_else(|error| panic!("cannot spawn gitlab-mock {args:?}: {error}"));
@@ -121,10 +125,27 @@ pub fn start_expecting_failure(args: &[&str]) -> FailedStart {
     }
 }
 
+/// Clears every `MOCK_` variable the tests run with from `command`, then
+/// sets those of `env`: a test sees only the variables it chose.
+fn isolate(command: &mut Command, env: &[(&str, &str)]) {
+    for name in MOCK_VARIABLES {
+        command.env_remove(name);
+    }
+    for (name, value) in env {
+        assert!(
+            MOCK_VARIABLES.contains(name),
+            "{name} is not a variable the binary reads"
+        );
+        command.env(name, value);
+    }
+}
+
 /// A running `gitlab-mock`, killed when dropped.
 pub struct MockProcess {
     child: Child,
     args: Vec<String>,
+    /// The `MOCK_` variables it was started with, kept for a restart.
+    env: Vec<(String, String)>,
     token: String,
     base_url: String,
     log: Arc<Mutex<Vec<String>>>,
@@ -139,10 +160,23 @@ impl MockProcess {
         let mut args = vec!["--port".to_owned(), "0".to_owned(), "--db".to_owned()];
         args.push(db.to_str().expect("database path is UTF-8").to_owned());
         args.extend(extra.iter().map(|arg| (*arg).to_owned()));
-        Self::spawn(args)
+        Self::spawn(args, Vec::new())
     }
 
-    fn spawn(args: Vec<String>) -> Self {
+    /// Starts the binary with exactly `args`, no `--port` or `--db` added,
+    /// and with the `MOCK_` variables of `env` set (every other one still
+    /// removed), for the tests of the variables themselves. Without a port
+    /// from `args` or `env`, it would take the default, 8000.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let args = args.iter().map(|arg| (*arg).to_owned()).collect();
+        let env = env
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        Self::spawn(args, env)
+    }
+
+    fn spawn(args: Vec<String>, env: Vec<(String, String)>) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_gitlab-mock"));
         command
             .args(&args)
@@ -150,9 +184,11 @@ impl MockProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        for name in MOCK_VARIABLES {
-            command.env_remove(name);
-        }
+        let pairs: Vec<(&str, &str)> = env
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        isolate(&mut command, &pairs);
         let mut child = command
             .spawn()
             .unwrap_or_else(|error| panic!("cannot spawn gitlab-mock {args:?}: {error}"));
@@ -162,7 +198,15 @@ impl MockProcess {
         let (lines, received) = mpsc::channel();
         let drain = drain_stderr(stderr, Arc::clone(&log), lines);
 
-        let token = flag_value(&args, "--token").unwrap_or(TOKEN).to_owned();
+        // The flag wins over the variable, as in the binary.
+        let from_env = pairs
+            .iter()
+            .find(|(name, _)| *name == "MOCK_TOKEN")
+            .map(|(_, value)| *value);
+        let token = flag_value(&args, "--token")
+            .or(from_env)
+            .unwrap_or(TOKEN)
+            .to_owned();
         let http = reqwest::Client::builder()
             .no_proxy()
             .timeout(Duration::from_secs(10))
@@ -172,6 +216,7 @@ impl MockProcess {
         let mut process = Self {
             child,
             args,
+            env,
             token,
             base_url: String::new(),
             log,
@@ -205,8 +250,9 @@ impl MockProcess {
 
     fn fail_to_start(&self, why: &str) -> ! {
         panic!(
-            "gitlab-mock {:?} did not start: {why}\n--- stderr ---\n{}",
+            "gitlab-mock {:?} (with {:?}) did not start: {why}\n--- stderr ---\n{}",
             self.args,
+            self.env,
             self.log().join("\n")
         )
     }
@@ -221,12 +267,13 @@ impl MockProcess {
         }
     }
 
-    /// Kills the process and starts a new one with the same flags, so on the
-    /// same database file. The new one listens on a new port.
+    /// Kills the process and starts a new one with the same flags and
+    /// variables, so on the same database file. The new one listens on a new port.
     pub fn restart(&mut self) {
         self.kill();
         let args = std::mem::take(&mut self.args);
-        *self = Self::spawn(args);
+        let env = std::mem::take(&mut self.env);
+        *self = Self::spawn(args, env);
     }
 
     /// `http://127.0.0.1:PORT`, as the binary logged it.
