@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::lifecycle::{InitialStatus, Run, Timeline, at_creation, settlement};
-use crate::model::{NewPipeline, Pipeline, Source, Variable, VariableType};
+use crate::model::{NewPipeline, Pipeline, Project, Source, Variable, VariableType};
 
 use crate::status::PipelineStatus;
 
@@ -48,6 +48,39 @@ impl Store {
     pub fn pipeline(&self, id: i64) -> Result<Option<Pipeline>, StoreError> {
         let conn = self.reader.lock();
         find_pipeline(&conn, id)
+    }
+
+    /// A pipeline with its project, the registered one or else the one its
+    /// id stands for, in one statement: all a poll by project id reads.
+    pub fn pipeline_with_project(
+        &self,
+        id: i64,
+    ) -> Result<Option<(Pipeline, Project)>, StoreError> {
+        let conn = self.reader.lock();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS},
+                 (SELECT path FROM projects WHERE projects.id = pipelines.project_id),
+                 (SELECT default_branch FROM projects WHERE projects.id = pipelines.project_id)
+             FROM pipelines WHERE id = ?1"
+        ))?;
+        let found = statement.query_row(params![id], |row| {
+            let pipeline = read_pipeline(row)?;
+            let registered = row
+                .get::<_, Option<String>>(16)?
+                .map(|path| -> rusqlite::Result<_> {
+                    Ok(Project {
+                        id: pipeline.project_id,
+                        path,
+                        default_branch: row.get(17)?,
+                    })
+                });
+            let project = match registered {
+                Some(project) => project?,
+                None => Project::implicit(pipeline.project_id),
+            };
+            Ok((pipeline, project))
+        });
+        Ok(found.optional()?)
     }
 
     /// The newest pipeline of a project for `git_ref`.
