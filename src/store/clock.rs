@@ -11,7 +11,7 @@ use super::{Store, StoreError, parse_timestamp, timestamp_text};
 impl Store {
     /// The saved clock state; `None` if none was ever saved.
     pub fn clock_state(&self) -> Result<Option<ClockState>, StoreError> {
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         let row = conn
             .query_row(
                 "SELECT frozen_at, offset_ms FROM clock WHERE id = 1",
@@ -40,7 +40,7 @@ impl Store {
             ClockState::Frozen { at } => (Some(timestamp_text(at)), 0),
             ClockState::Running { offset } => (None, offset.as_millis() as i64),
         };
-        let conn = self.writer.lock();
+        let conn = self.shared.writer.lock();
         conn.prepare_cached(
             "INSERT INTO clock (id, frozen_at, offset_ms) VALUES (1, ?1, ?2)
              ON CONFLICT(id) DO UPDATE SET frozen_at = ?1, offset_ms = ?2",

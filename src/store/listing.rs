@@ -112,7 +112,7 @@ impl Store {
             sql.require("project_id = ?", Value::Integer(project_id));
         }
 
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         let wanted = offset + u64::from(query.per_page) + 1;
         let mut rows = sql.select(&conn, COLUMNS, "id DESC", wanted)?;
         let count = sql.count(&conn)?;
@@ -148,7 +148,7 @@ impl Store {
             None => vec![None],
         };
 
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         let mut counted = Counted {
             pipelines: Vec::new(),
             count: 0,
@@ -175,7 +175,7 @@ impl Store {
     ) -> Result<Vec<Pipeline>, StoreError> {
         let mut sql = Sql::listing(listing);
         sql.require("settled_ms > ?", Value::Integer(now.as_millisecond()));
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         sql.select(&conn, SUMMARY_COLUMNS, "id DESC", u64::MAX)
     }
 }

@@ -60,9 +60,15 @@ pub enum StoreError {
     CommitFailed(String),
 }
 
-/// A handle to the database, cheap to clone.
+/// A handle to the database, cheap to clone: one reference count, since a
+/// clone is taken for every request.
 #[derive(Clone)]
 pub struct Store {
+    shared: Arc<Shared>,
+}
+
+/// What every clone of a [`Store`] shares.
+struct Shared {
     writer: Arc<Mutex<Connection>>,
     reader: Arc<Mutex<Connection>>,
     committer: commit::Committer,
@@ -72,7 +78,7 @@ pub struct Store {
     generation: Arc<AtomicU64>,
     /// Held for as long as any clone lives, so a second process cannot
     /// open the same file; `None` for `:memory:`.
-    _lock: Option<Arc<lock::DatabaseLock>>,
+    _lock: Option<lock::DatabaseLock>,
 }
 
 impl std::fmt::Debug for Store {
@@ -91,7 +97,7 @@ impl Store {
         let in_memory = path == MEMORY || path.is_empty();
         let lock = match in_memory {
             true => None,
-            false => Some(Arc::new(lock::DatabaseLock::acquire(path)?)),
+            false => Some(lock::DatabaseLock::acquire(path)?),
         };
 
         let mut conn = Connection::open(path)?;
@@ -105,12 +111,15 @@ impl Store {
 
         let generation = Arc::new(AtomicU64::new(0));
         let committer = commit::Committer::start(Arc::clone(&writer), Arc::clone(&generation));
-        Ok(Self {
+        let shared = Shared {
             writer,
             reader,
             committer,
             generation,
             _lock: lock,
+        };
+        Ok(Self {
+            shared: Arc::new(shared),
         })
     }
 
@@ -118,7 +127,7 @@ impl Store {
     /// their ids at 1), puts the scenarios back to exactly `presets` and
     /// forgets any clock changes, all in one transaction.
     pub fn reset(&self, presets: &[crate::model::Scenario]) -> Result<(), StoreError> {
-        let mut conn = self.writer.lock();
+        let mut conn = self.shared.writer.lock();
         let tx = conn.transaction()?;
         tx.execute_batch(
             "DELETE FROM rules;
@@ -132,13 +141,13 @@ impl Store {
         )?;
         schema::seed_defaults(&tx, presets)?;
         tx.commit()?;
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.shared.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
     /// The number of resets so far; see [`Store::insert_pipeline`].
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+        self.shared.generation.load(Ordering::SeqCst)
     }
 }
 

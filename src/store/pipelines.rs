@@ -41,12 +41,12 @@ impl Store {
         generation: u64,
     ) -> Result<Option<Pipeline>, StoreError> {
         let row = EncodedPipeline::new(new)?;
-        self.committer.submit(row, generation).await
+        self.shared.committer.submit(row, generation).await
     }
 
     /// One pipeline by id, whatever its project.
     pub fn pipeline(&self, id: i64) -> Result<Option<Pipeline>, StoreError> {
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         find_pipeline(&conn, id)
     }
 
@@ -56,7 +56,7 @@ impl Store {
         &self,
         id: i64,
     ) -> Result<Option<(Pipeline, Project)>, StoreError> {
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         let mut statement = conn.prepare_cached(&format!(
             "SELECT {COLUMNS},
                  (SELECT path FROM projects WHERE projects.id = pipelines.project_id),
@@ -89,7 +89,7 @@ impl Store {
         project_id: i64,
         git_ref: &str,
     ) -> Result<Option<Pipeline>, StoreError> {
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         let mut statement = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM pipelines WHERE project_id = ?1 AND ref = ?2
              ORDER BY id DESC LIMIT 1"
@@ -107,7 +107,7 @@ impl Store {
         id: i64,
         change: impl FnOnce(&Pipeline) -> Option<Run>,
     ) -> Result<Option<Pipeline>, StoreError> {
-        let conn = self.writer.lock();
+        let conn = self.shared.writer.lock();
         let Some(mut pipeline) = find_pipeline(&conn, id)? else {
             return Ok(None);
         };
@@ -135,7 +135,7 @@ impl Store {
 
     /// Removes a pipeline; `false` when there was none.
     pub fn delete_pipeline(&self, id: i64) -> Result<bool, StoreError> {
-        let conn = self.writer.lock();
+        let conn = self.shared.writer.lock();
         let mut statement = conn.prepare_cached("DELETE FROM pipelines WHERE id = ?1")?;
         Ok(statement.execute(params![id])? > 0)
     }

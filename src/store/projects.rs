@@ -10,7 +10,7 @@ impl Store {
     /// The project with this id: the registered one, else the implicit one
     /// every positive id stands for.
     pub fn project_by_id(&self, id: i64) -> Result<Project, StoreError> {
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         let mut statement =
             conn.prepare_cached("SELECT id, path, default_branch FROM projects WHERE id = ?1")?;
         let found = statement.query_row(params![id], read_project).optional()?;
@@ -20,7 +20,7 @@ impl Store {
     /// The project at this full path, registered the first time it is asked
     /// for with an id no pipeline, trigger token or rule has used yet.
     pub fn project_by_path(&self, path: &str) -> Result<Project, StoreError> {
-        if let Some(project) = find_by_path(&self.reader.lock(), path)? {
+        if let Some(project) = find_by_path(&self.shared.reader.lock(), path)? {
             return Ok(project);
         }
         if let Some(project) = implicit_path(path) {
@@ -29,7 +29,7 @@ impl Store {
 
         // Looked up again under the writer: another request may have
         // registered the path since the read.
-        let conn = self.writer.lock();
+        let conn = self.shared.writer.lock();
         if let Some(project) = find_by_path(&conn, path)? {
             return Ok(project);
         }
@@ -52,7 +52,7 @@ impl Store {
     /// Registers a project with a chosen id, replacing what that id or path
     /// stood for before.
     pub fn put_project(&self, project: &Project) -> Result<(), StoreError> {
-        let conn = self.writer.lock();
+        let conn = self.shared.writer.lock();
         conn.prepare_cached("DELETE FROM projects WHERE id = ?1 OR path = ?2")?
             .execute(params![project.id, project.path])?;
         write_project(&conn, project)
@@ -60,7 +60,7 @@ impl Store {
 
     /// Every registered project, by id.
     pub fn projects(&self) -> Result<Vec<Project>, StoreError> {
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         let mut statement =
             conn.prepare_cached("SELECT id, path, default_branch FROM projects ORDER BY id")?;
         let rows = statement.query_map([], read_project)?;

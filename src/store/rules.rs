@@ -17,7 +17,7 @@ impl Store {
         scenario_id: i64,
         times: Option<i64>,
     ) -> Result<Option<Rule>, StoreError> {
-        let conn = self.writer.lock();
+        let conn = self.shared.writer.lock();
         let mut statement = conn.prepare_cached(
             "INSERT INTO rules (project_id, ref, token, variables_json, scenario_id, times)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -48,7 +48,7 @@ impl Store {
 
     /// Every rule, in the order they are tried.
     pub fn rules(&self) -> Result<Vec<Rule>, StoreError> {
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         let mut statement =
             conn.prepare_cached(&format!("SELECT {COLUMNS} FROM rules ORDER BY id"))?;
         let rows = statement.query_map([], read_rule)?;
@@ -57,7 +57,7 @@ impl Store {
 
     /// Removes a rule; `false` when there was none.
     pub fn delete_rule(&self, id: i64) -> Result<bool, StoreError> {
-        let conn = self.writer.lock();
+        let conn = self.shared.writer.lock();
         Ok(conn
             .prepare_cached("DELETE FROM rules WHERE id = ?1")?
             .execute(params![id])?
@@ -74,7 +74,7 @@ impl Store {
         token: &str,
         variables: &[Variable],
     ) -> Result<Option<Rule>, StoreError> {
-        let conn = self.writer.lock();
+        let conn = self.shared.writer.lock();
         let mut select = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM rules WHERE times IS NULL OR used < times ORDER BY id"
         ))?;

@@ -14,7 +14,7 @@ const COLUMNS: &str = "scenario_id, name, terminal_after_seconds, terminal_statu
 impl Store {
     /// Every scenario, ordered by id.
     pub fn scenarios(&self) -> Result<Vec<Scenario>, StoreError> {
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         let mut statement = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM scenarios ORDER BY scenario_id"
         ))?;
@@ -24,13 +24,13 @@ impl Store {
 
     /// One scenario by id.
     pub fn scenario(&self, scenario_id: i64) -> Result<Option<Scenario>, StoreError> {
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         find_scenario(&conn, scenario_id)
     }
 
     /// Stores a new scenario; `false` when the id is already taken.
     pub fn insert_scenario(&self, scenario: &Scenario) -> Result<bool, StoreError> {
-        let conn = self.writer.lock();
+        let conn = self.shared.writer.lock();
         insert_scenario_row(&conn, scenario)
     }
 
@@ -42,7 +42,7 @@ impl Store {
         scenario_id: i64,
         change: impl FnOnce(Scenario) -> Result<Scenario, E>,
     ) -> Result<Option<Scenario>, E> {
-        let conn = self.writer.lock();
+        let conn = self.shared.writer.lock();
         let Some(current) = find_scenario(&conn, scenario_id)? else {
             return Ok(None);
         };
@@ -54,7 +54,7 @@ impl Store {
 
     /// Removes a scenario; pipelines that used it keep their timeline.
     pub fn delete_scenario(&self, scenario_id: i64) -> Result<bool, StoreError> {
-        let conn = self.writer.lock();
+        let conn = self.shared.writer.lock();
         let mut statement = conn.prepare_cached("DELETE FROM scenarios WHERE scenario_id = ?1")?;
         Ok(statement.execute(params![scenario_id])? > 0)
     }

@@ -17,7 +17,7 @@ impl Store {
         description: &str,
         created_at: jiff::Timestamp,
     ) -> Result<Option<TriggerToken>, StoreError> {
-        let conn = self.writer.lock();
+        let conn = self.shared.writer.lock();
         let mut statement = conn.prepare_cached(
             "INSERT OR IGNORE INTO trigger_tokens (project_id, token, description, created_at)
              VALUES (?1, ?2, ?3, ?4)",
@@ -42,7 +42,7 @@ impl Store {
 
     /// A project's trigger tokens, oldest first.
     pub fn trigger_tokens(&self, project_id: i64) -> Result<Vec<TriggerToken>, StoreError> {
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         let mut statement = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM trigger_tokens WHERE project_id = ?1 ORDER BY id"
         ))?;
@@ -52,7 +52,7 @@ impl Store {
 
     /// The trigger token with this value, in any project.
     pub fn find_trigger_token(&self, token: &str) -> Result<Option<TriggerToken>, StoreError> {
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         let mut statement = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM trigger_tokens WHERE token = ?1"
         ))?;
@@ -61,7 +61,7 @@ impl Store {
 
     /// Whether a project has any trigger token.
     pub fn has_trigger_tokens(&self, project_id: i64) -> Result<bool, StoreError> {
-        let conn = self.reader.lock();
+        let conn = self.shared.reader.lock();
         let mut statement = conn
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM trigger_tokens WHERE project_id = ?1)")?;
         Ok(statement.query_row(params![project_id], |row| row.get(0))?)
@@ -69,7 +69,7 @@ impl Store {
 
     /// Removes a project's trigger token; `false` when it has none by that id.
     pub fn delete_trigger_token(&self, project_id: i64, id: i64) -> Result<bool, StoreError> {
-        let conn = self.writer.lock();
+        let conn = self.shared.writer.lock();
         let mut statement =
             conn.prepare_cached("DELETE FROM trigger_tokens WHERE project_id = ?1 AND id = ?2")?;
         Ok(statement.execute(params![project_id, id])? > 0)
