@@ -9,6 +9,7 @@ mod contract;
 mod control;
 mod errors;
 mod gitlab;
+mod parsers;
 mod phases;
 mod polling;
 mod properties;
