@@ -85,9 +85,16 @@ pub struct FailedStart {
 /// exit, which a start that fails must do promptly. Panics if it is still
 /// running after [`START_TIMEOUT`], or if it exits successfully.
 pub fn start_expecting_failure(args: &[&str]) -> FailedStart {
+    start_expecting_failure_with(args, &[])
+}
+
+/// [`start_expecting_failure`] with the variables `env` set as well, e.g.
+/// a `RUST_LOG` that should not change what a failed start says.
+pub fn start_expecting_failure_with(args: &[&str], env: &[(&str, &str)]) -> FailedStart {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gitlab-mock"));
     command
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
