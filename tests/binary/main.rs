@@ -5,6 +5,7 @@
 
 mod connections;
 mod crash;
+mod load;
 mod python_gitlab;
 mod restart;
 mod rust_gitlab;
