@@ -19,7 +19,9 @@ async fn main() -> ExitCode {
     let bound = match Bound::new(&config).await {
         Ok(bound) => bound,
         Err(error) => {
-            tracing::error!(%error, "gitlab-mock cannot start");
+            // Printed, not logged: `RUST_LOG=off`, or a filter naming only
+            // other crates, must not turn a failed start into a silent exit.
+            eprintln!("gitlab-mock cannot start: {error}");
             return ExitCode::FAILURE;
         }
     };

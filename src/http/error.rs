@@ -136,14 +136,17 @@ fn api_error_for(rejection: &Rejection) -> ApiError {
     if let Some(error) = rejection.find::<ApiError>() {
         return error.clone();
     }
-    if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
-        return ApiError::MethodNotAllowed;
-    }
+    // Routes read headers only once their path and method matched, so an
+    // unreadable header outranks the 405 of another route on the same path
+    // (`GET` beside `DELETE /projects/:id/pipelines/:id`).
     if let Some(header) = rejection.find::<warp::reject::InvalidHeader>() {
         return ApiError::BadRequest(format!("{} header is invalid", header.name()));
     }
     if rejection.find::<warp::reject::InvalidQuery>().is_some() {
         return ApiError::BadRequest("query string is invalid".into());
+    }
+    if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+        return ApiError::MethodNotAllowed;
     }
     tracing::error!(?rejection, "unhandled rejection");
     ApiError::Internal

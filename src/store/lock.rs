@@ -44,14 +44,20 @@ impl DatabaseLock {
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(|source| match source.kind() {
-                std::io::ErrorKind::NotFound => LockError::NoDirectory {
-                    directory: directory_of(path),
-                },
-                _ => LockError::Create {
-                    lock_file: lock_file.clone(),
-                    source,
-                },
+            .map_err(|source| {
+                // Not found can also mean a directory that takes no new
+                // files (`/proc`), so the directory is looked at before it
+                // is said to be missing.
+                let directory = directory_of(path);
+                match source.kind() {
+                    std::io::ErrorKind::NotFound if !Path::new(&directory).is_dir() => {
+                        LockError::NoDirectory { directory }
+                    }
+                    _ => LockError::Create {
+                        lock_file: lock_file.clone(),
+                        source,
+                    },
+                }
             })?;
 
         match file.try_lock() {

@@ -171,3 +171,26 @@ async fn project_paths_are_checked() {
     dots.expect_message(404, "404 Project Not Found");
     taken.expect_error_mentioning(422, "is the name of project 5");
 }
+
+/// An unreadable token on a route that shares its path with another
+/// method's is the README's 400, not the other route's 405.
+#[tokio::test]
+async fn an_unreadable_token_is_400_beside_another_method() {
+    let mock = TestMock::new();
+    let token = warp::http::HeaderValue::from_bytes(b"\x80").unwrap();
+
+    for (method, path) in [
+        ("DELETE", "/api/v4/projects/123/pipelines/1"),
+        ("POST", "/_mock/scenarios"),
+        ("DELETE", "/_mock/scenarios/500"),
+    ] {
+        let answer = mock
+            .send(anonymous(method, path).header("private-token", token.clone()))
+            .await;
+        assert_eq!(
+            answer.expect(400),
+            &json!({"error": "private-token header is invalid"}),
+            "{method} {path}"
+        );
+    }
+}

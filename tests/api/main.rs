@@ -10,6 +10,7 @@ mod control;
 mod errors;
 mod gitlab;
 mod listing;
+mod parsers;
 mod paths;
 mod phases;
 mod polling;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::support::{
     FailedStart, MockProcess, Reply, Scratch, TOKEN, start_expecting_failure,
-    start_expecting_failure_with_env,
+    start_expecting_failure_with,
 };
 
 /// The database of every test that keeps nothing.
@@ -303,10 +303,10 @@ async fn port_bind_and_db_from_the_variables() {
     let (_holder, taken) = occupied_port();
     let taken_text = taken.to_string();
     let env = [("MOCK_PORT", taken_text.as_str())];
-    let failed = start_expecting_failure_with_env(&["--db", MEMORY], &env);
+    let failed = start_expecting_failure_with(&["--db", MEMORY], &env);
     assert_refused_to_listen(&failed, &format!("127.0.0.1:{taken}"));
     let env = [("MOCK_PORT", "0"), ("MOCK_BIND", FOREIGN_ADDRESS)];
-    let failed = start_expecting_failure_with_env(&["--db", MEMORY], &env);
+    let failed = start_expecting_failure_with(&["--db", MEMORY], &env);
     assert_refused_to_listen(&failed, &format!("{FOREIGN_ADDRESS}:0"));
 }
 
@@ -391,7 +391,7 @@ fn an_empty_token_is_refused_at_start() {
     let refusals = [
         start_expecting_failure(&["--port", "0", "--db", MEMORY, "--token", ""]),
         start_expecting_failure(&["--port", "0", "--db", MEMORY, "--token", "  "]),
-        start_expecting_failure_with_env(&["--port", "0", "--db", MEMORY], &[("MOCK_TOKEN", "")]),
+        start_expecting_failure_with(&["--port", "0", "--db", MEMORY], &[("MOCK_TOKEN", "")]),
     ];
     for refused in refusals {
         assert_eq!(refused.status.code(), Some(2), "{}", refused.stderr);

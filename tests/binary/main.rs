@@ -1,12 +1,15 @@
 //! End-to-end tests that spawn the real `gitlab-mock` binary and drive it
 //! over HTTP: with reqwest, with the seed documents' curl commands, with
-//! python-gitlab, with Kitware's Rust `gitlab` crate, and over a raw socket.
+//! python-gitlab, with Kitware's Rust `gitlab` crate, and over a raw socket;
+//! under a minute of load, and started on a database it cannot use.
 
 mod connections;
 mod crash;
 mod flags;
+mod load;
 mod python_gitlab;
 mod restart;
 mod rust_gitlab;
 mod seed_curl;
+mod startup;
 mod support;

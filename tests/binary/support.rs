@@ -85,19 +85,21 @@ pub struct FailedStart {
 /// exit, which a start that fails must do promptly. Panics if it is still
 /// running after [`START_TIMEOUT`], or if it exits successfully.
 pub fn start_expecting_failure(args: &[&str]) -> FailedStart {
-    start_expecting_failure_with_env(args, &[])
+    start_expecting_failure_with(args, &[])
 }
 
-/// [`start_expecting_failure`] with the `MOCK_` variables in `env` set, so
-/// a test can show that a variable is read by the start it breaks.
-pub fn start_expecting_failure_with_env(args: &[&str], env: &[(&str, &str)]) -> FailedStart {
+/// [`start_expecting_failure`] with the variables `env` set as well: a
+/// `MOCK_` variable whose bad value should stop the start, or a `RUST_LOG`
+/// that should not change what a failed start says.
+pub fn start_expecting_failure_with(args: &[&str], env: &[(&str, &str)]) -> FailedStart {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gitlab-mock"));
     command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    isolate(&mut command, env);
+    isolate(&mut command, &[]);
+    command.envs(env.iter().copied());
     let mut child = command
         .spawn()
         .unwrap_or_else(|error| panic!("cannot spawn gitlab-mock {args:?}: {error}"));
