@@ -1,7 +1,9 @@
 //! End-to-end tests that spawn the real `gitlab-mock` binary and drive it
 //! over HTTP: with reqwest, with the seed documents' curl commands, with
 //! python-gitlab, with Kitware's Rust `gitlab` crate, and over a raw socket;
+//! python-gitlab, with Kitware's Rust `gitlab` crate, over a raw socket, and
 //! under a minute of load, and started on a database it cannot use.
+//! with schemathesis fuzzing API.md's OpenAPI document.
 
 mod connections;
 mod crash;
@@ -10,6 +12,8 @@ mod load;
 mod python_gitlab;
 mod restart;
 mod rust_gitlab;
+mod schemathesis;
 mod seed_curl;
 mod startup;
 mod support;
+mod venv;

@@ -8,21 +8,17 @@
 //! the pinned `fixtures/python/requirements.txt` once and reused by later
 //! runs. A machine where python3, venv or pip fails fails these tests.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::OnceLock;
-use std::time::Instant;
 
 use jiff::SignedDuration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::support::{MockProcess, Scratch, TOKEN, instant, stamp};
+use crate::venv::{self, Pinned, succeed};
 
-const REQUIREMENTS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/fixtures/python/requirements.txt"
-);
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/fixtures/python/trigger_and_poll.py"
@@ -32,81 +28,25 @@ const FULL_LOOP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/python/fu
 /// The version the requirements pin and the summary must report.
 const PYTHON_GITLAB: &str = "8.6.0";
 
+/// The client and its dependencies.
+const CLIENT: Pinned = Pinned {
+    dir: "python-venv",
+    requirements: concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/python/requirements.txt"
+    ),
+    distribution: "python-gitlab",
+    version: PYTHON_GITLAB,
+};
+
 /// The venv's interpreter, or why it could not be made; set up once per
 /// test binary.
 static VENV_PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
 
 /// The python of a venv holding the pinned requirements.
 fn venv_python() -> PathBuf {
-    let prepared = VENV_PYTHON.get_or_init(prepare_venv);
+    let prepared = VENV_PYTHON.get_or_init(|| CLIENT.prepare().map(|root| venv::python(&root)));
     prepared.clone().unwrap_or_else(|error| panic!("{error}"))
-}
-
-/// Reuses the venv when it was installed from these exact requirements and
-/// still imports the pinned python-gitlab; otherwise builds it anew.
-fn prepare_venv() -> Result<PathBuf, String> {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
-    let python = venv.join("bin").join("python");
-    let stamp = venv.join("installed-requirements.txt");
-    let requirements = std::fs::read_to_string(REQUIREMENTS)
-        .map_err(|error| format!("cannot read {REQUIREMENTS}: {error}"))?;
-    assert!(requirements.contains(&format!("python-gitlab=={PYTHON_GITLAB}\n")));
-
-    let installed = std::fs::read_to_string(&stamp).ok();
-    if installed.as_ref() == Some(&requirements) && installed_version(&python) == PYTHON_GITLAB {
-        return Ok(python);
-    }
-
-    let started = Instant::now();
-    succeed(
-        Command::new("python3")
-            .args(["-m", "venv", "--clear"])
-            .arg(&venv),
-        "python3 -m venv",
-    )?;
-    succeed(
-        Command::new(&python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "-r"])
-            .arg(REQUIREMENTS),
-        "pip install -r fixtures/python/requirements.txt",
-    )?;
-    let version = installed_version(&python);
-    if version != PYTHON_GITLAB {
-        return Err(format!(
-            "pip installed python-gitlab {version:?}, not {PYTHON_GITLAB}"
-        ));
-    }
-    std::fs::write(&stamp, &requirements)
-        .map_err(|error| format!("cannot write {}: {error}", stamp.display()))?;
-    eprintln!("python venv installed in {:.1?}", started.elapsed());
-    Ok(python)
-}
-
-/// The python-gitlab version `python` imports, or an empty string.
-fn installed_version(python: &Path) -> String {
-    let probe = "import gitlab; print(gitlab.__version__)";
-    match Command::new(python).args(["-c", probe]).output() {
-        Ok(output) if output.status.success() => {
-            String::from_utf8_lossy(&output.stdout).trim().to_owned()
-        }
-        _ => String::new(),
-    }
-}
-
-/// Runs `command`, turning a failure into an error with everything it said.
-fn succeed(command: &mut Command, what: &str) -> Result<Output, String> {
-    let output = command
-        .output()
-        .map_err(|error| format!("{what} cannot run: {error}"))?;
-    if output.status.success() {
-        return Ok(output);
-    }
-    Err(format!(
-        "{what} failed ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    ))
 }
 
 /// Runs `script` with the venv's python against `mock` and parses the JSON
