@@ -22,6 +22,24 @@ pub fn with<T: Clone + Send + Sync>(
     warp::any().map(move || value.clone())
 }
 
+/// Passes only requests whose path begins with one of `first` segments,
+/// consuming nothing. Put in front of a whole tree of routes, it turns
+/// down a request meant elsewhere with one look at the path, instead of
+/// one failed match per route in the tree.
+pub fn under(
+    first: &'static [&'static str],
+) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::path::peek()
+        .and_then(move |path: warp::path::Peek| {
+            let head = path.segments().next().unwrap_or_default();
+            std::future::ready(match first.contains(&head) {
+                true => Ok(()),
+                false => Err(warp::reject::not_found()),
+            })
+        })
+        .untuple_one()
+}
+
 /// The request's `Content-Type`, if any.
 pub fn content_type() -> impl Filter<Extract = (Option<String>,), Error = Rejection> + Clone {
     warp::header::optional::<String>("content-type")

@@ -16,8 +16,8 @@ use super::handlers::{pipelines, projects, trigger};
 
 /// The GitLab-shaped routes, without the `/api/v4` prefix.
 pub fn routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
-    triggers(mock, settings)
-        .or(pipeline_reads(mock, settings))
+    pipeline_reads(mock, settings)
+        .or(triggers(mock, settings))
         .unify()
         .or(pipeline_writes(mock, settings))
         .unify()
@@ -112,9 +112,11 @@ fn pipeline_reads(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> 
         .and(with(mock.clone()))
         .then(pipelines::jobs);
 
-    list.or(latest)
-        .unify()
+    // `latest` before `get`, which would take "latest" for a pipeline id.
+    latest
         .or(get)
+        .unify()
+        .or(list)
         .unify()
         .or(variables)
         .unify()

@@ -62,13 +62,19 @@ impl Settings {
 
 /// Every route of the mock, ready to serve.
 pub fn routes(mock: Mock, settings: Settings) -> BoxedFilter<(Response,)> {
-    let gitlab = gitlab::routes(&mock, &settings);
+    let gitlab = filters::under(&["projects", "user"])
+        .and(gitlab::routes(&mock, &settings))
+        .boxed();
     let api_v4 = warp::path!("api" / "v4" / ..).and(gitlab.clone());
+    let control = filters::under(&["_mock"]).and(control::routes(&mock, &settings));
 
-    control::routes(&mock, &settings)
+    // The paths are disjoint, so the order only decides how soon a request
+    // finds its route: polls, the bulk of the traffic, are tried first, and
+    // each tree is skipped at a glance when the path is not its own.
+    gitlab
         .or(api_v4)
         .unify()
-        .or(gitlab)
+        .or(control)
         .unify()
         .recover(error::recover)
         .unify()
