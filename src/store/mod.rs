@@ -14,6 +14,7 @@
 //! An in-memory database (`:memory:`) lives inside one connection, so there
 //! the reader and the writer are the same connection.
 
+mod cache;
 mod clock;
 mod commit;
 mod listing;
@@ -79,6 +80,8 @@ struct Shared {
     /// Held for as long as any clone lives, so a second process cannot
     /// open the same file; `None` for `:memory:`.
     _lock: Option<lock::DatabaseLock>,
+    /// What polls read lately; emptied by every write it could contradict.
+    cache: cache::PipelineCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -117,6 +120,7 @@ impl Store {
             committer,
             generation,
             _lock: lock,
+            cache: cache::PipelineCache::default(),
         };
         Ok(Self {
             shared: Arc::new(shared),
@@ -141,6 +145,7 @@ impl Store {
         )?;
         schema::seed_defaults(&tx, presets)?;
         tx.commit()?;
+        self.shared.cache.invalidate();
         self.shared.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }

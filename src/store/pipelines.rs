@@ -9,6 +9,7 @@ use crate::model::{NewPipeline, Pipeline, Project, Source, Variable, VariableTyp
 
 use crate::status::PipelineStatus;
 
+use super::cache::Lookup;
 use super::{Store, StoreError, is_foreign_key_failure, json_column, json_text};
 use super::{timestamp_column, timestamp_text};
 
@@ -51,36 +52,25 @@ impl Store {
     }
 
     /// A pipeline with its project, the registered one or else the one its
-    /// id stands for, in one statement: all a poll by project id reads.
+    /// id stands for: all a poll by project id reads. Served from memory
+    /// when it was read lately (see [`super::cache`]), else in one
+    /// statement.
     pub fn pipeline_with_project(
         &self,
         id: i64,
     ) -> Result<Option<(Pipeline, Project)>, StoreError> {
-        let conn = self.shared.reader.lock();
-        let mut statement = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS},
-                 (SELECT path FROM projects WHERE projects.id = pipelines.project_id),
-                 (SELECT default_branch FROM projects WHERE projects.id = pipelines.project_id)
-             FROM pipelines WHERE id = ?1"
-        ))?;
-        let found = statement.query_row(params![id], |row| {
-            let pipeline = read_pipeline(row)?;
-            let registered = row
-                .get::<_, Option<String>>(16)?
-                .map(|path| -> rusqlite::Result<_> {
-                    Ok(Project {
-                        id: pipeline.project_id,
-                        path,
-                        default_branch: row.get(17)?,
-                    })
-                });
-            let project = match registered {
-                Some(project) => project?,
-                None => Project::implicit(pipeline.project_id),
-            };
-            Ok((pipeline, project))
-        });
-        Ok(found.optional()?)
+        let epoch = match self.shared.cache.get(id) {
+            Lookup::Hit(entry) => return Ok(Some(entry)),
+            Lookup::Miss { epoch } => epoch,
+        };
+        let found = {
+            let conn = self.shared.reader.lock();
+            read_with_project(&conn, id)?
+        };
+        if let Some(entry) = &found {
+            self.shared.cache.keep(epoch, id, entry);
+        }
+        Ok(found)
     }
 
     /// The newest pipeline of a project for `git_ref`.
@@ -129,6 +119,7 @@ impl Store {
             settled.at_ms,
             settled.status,
         ])?;
+        self.shared.cache.invalidate();
         pipeline.run = run;
         Ok(Some(pipeline))
     }
@@ -137,7 +128,9 @@ impl Store {
     pub fn delete_pipeline(&self, id: i64) -> Result<bool, StoreError> {
         let conn = self.shared.writer.lock();
         let mut statement = conn.prepare_cached("DELETE FROM pipelines WHERE id = ?1")?;
-        Ok(statement.execute(params![id])? > 0)
+        let deleted = statement.execute(params![id])? > 0;
+        self.shared.cache.invalidate();
+        Ok(deleted)
     }
 }
 
@@ -252,6 +245,31 @@ pub(super) fn write_pipeline(
         scenario_id,
         run: Run::new(new.timeline.clone(), new.created_at),
     })
+}
+
+fn read_with_project(
+    conn: &Connection,
+    id: i64,
+) -> Result<Option<(Pipeline, Project)>, StoreError> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS},
+             (SELECT path FROM projects WHERE projects.id = pipelines.project_id),
+             (SELECT default_branch FROM projects WHERE projects.id = pipelines.project_id)
+         FROM pipelines WHERE id = ?1"
+    ))?;
+    let found = statement.query_row(params![id], |row| {
+        let pipeline = read_pipeline(row)?;
+        let project = match row.get::<_, Option<String>>(16)? {
+            Some(path) => Project {
+                id: pipeline.project_id,
+                path,
+                default_branch: row.get(17)?,
+            },
+            None => Project::implicit(pipeline.project_id),
+        };
+        Ok((pipeline, project))
+    });
+    Ok(found.optional()?)
 }
 
 /// Fills the settlement columns of every stored pipeline: the migration

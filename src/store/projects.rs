@@ -55,7 +55,10 @@ impl Store {
         let conn = self.shared.writer.lock();
         conn.prepare_cached("DELETE FROM projects WHERE id = ?1 OR path = ?2")?
             .execute(params![project.id, project.path])?;
-        write_project(&conn, project)
+        write_project(&conn, project)?;
+        // Cached polls show the project each pipeline belongs to.
+        self.shared.cache.invalidate();
+        Ok(())
     }
 
     /// Every registered project, by id.

@@ -56,7 +56,10 @@ impl Store {
     pub fn delete_scenario(&self, scenario_id: i64) -> Result<bool, StoreError> {
         let conn = self.shared.writer.lock();
         let mut statement = conn.prepare_cached("DELETE FROM scenarios WHERE scenario_id = ?1")?;
-        Ok(statement.execute(params![scenario_id])? > 0)
+        let deleted = statement.execute(params![scenario_id])? > 0;
+        // The foreign key clears `scenario_id` on the pipelines that used it.
+        self.shared.cache.invalidate();
+        Ok(deleted)
     }
 }
 

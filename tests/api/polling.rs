@@ -1,6 +1,6 @@
 //! `GET /projects/:id/pipelines/:pipeline_id`: the status over virtual time.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::support::TestMock;
 
@@ -155,4 +155,61 @@ async fn missing_pipelines_are_404() {
         mock.get("/projects/123/pipelines/1x").await.expect(400)["error"],
         "pipeline_id is invalid"
     );
+}
+
+/// A poll answered once is kept in memory by the store; every write that
+/// changes what a poll shows must show through on the next poll of the
+/// same pipeline: a cancel, a retry, a deleted scenario, a project given a
+/// new path, a deleted pipeline and a reset.
+#[tokio::test]
+async fn a_poll_after_any_change_shows_the_change() {
+    let mock = TestMock::new();
+    let poll = |id: i64| format!("/projects/123/pipelines/{id}");
+    let scenario = json!({"scenario_id": 777, "name": "slow", "terminal_after_seconds": 60});
+    mock.json("POST", "/_mock/scenarios", scenario)
+        .await
+        .expect(201);
+    let fields = json!({"token": "T", "ref": "main", "scenario_id": 777});
+    let id = mock.trigger(fields).await.expect(201)["id"]
+        .as_i64()
+        .unwrap();
+
+    let first = mock.get(&poll(id)).await;
+    assert_eq!(first.expect(200)["status"], "running");
+    assert_eq!(first.body["scenario_id"], 777);
+    mock.json("POST", &format!("{}/cancel", poll(id)), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(mock.get(&poll(id)).await.expect(200)["status"], "canceled");
+    mock.json("POST", &format!("{}/retry", poll(id)), json!({}))
+        .await
+        .expect(201);
+    assert_eq!(mock.get(&poll(id)).await.expect(200)["status"], "running");
+
+    mock.delete("/_mock/scenarios/777").await.expect(204);
+    assert_eq!(
+        mock.get(&poll(id)).await.expect(200)["scenario_id"],
+        Value::Null
+    );
+
+    let renamed = json!({"id": 123, "path": "acme/renamed", "default_branch": "main"});
+    mock.json("POST", "/_mock/projects", renamed)
+        .await
+        .expect(201);
+    let web_url = mock.get(&poll(id)).await.expect(200)["web_url"].clone();
+    assert!(
+        web_url.as_str().unwrap().contains("/acme/renamed/"),
+        "{web_url}"
+    );
+
+    mock.delete(&poll(id)).await.expect(204);
+    mock.get(&poll(id)).await.expect(404);
+
+    let again = mock.trigger(json!({"token": "T", "ref": "main"})).await;
+    let again = again.expect(201)["id"].as_i64().unwrap();
+    assert_eq!(mock.get(&poll(again)).await.expect(200)["ref"], "main");
+    mock.json("POST", "/_mock/reset", json!({}))
+        .await
+        .expect(200);
+    mock.get(&poll(again)).await.expect(404);
 }

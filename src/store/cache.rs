@@ -1,0 +1,96 @@
+//! The pipelines polls asked for lately, kept in memory so that a poll of a
+//! pipeline that was read before runs no SQL.
+//!
+//! Polling clients ask for the same few pipelines over and over, and a
+//! read through SQLite (a read transaction, with its shared-memory locks,
+//! then decoding the row's JSON) was the largest part of a poll's own work
+//! in the profile. A stored pipeline changes only through this process
+//! (one process per file, see `lock`), so the store can keep copies and
+//! drop them whenever it changes anything they show.
+//!
+//! Coherence: every write that can change a cached pipeline or its project
+//! calls [`PipelineCache::invalidate`] after its commit, which empties the
+//! cache and moves its epoch on. A reader that missed notes the epoch
+//! before its SQL read and keeps what it read only if the epoch has not
+//! moved since, so a row read just before a write commits is never kept.
+//!
+//! Two maps of [`GENERATION`] entries each bound the memory: when the newer
+//! one fills, it becomes the older and the older one is dropped; a hit in
+//! the older one moves the entry back to the newer. Recently polled
+//! pipelines stay, whatever the store holds.
+
+use std::collections::HashMap;
+
+use parking_lot::Mutex;
+
+use crate::model::{Pipeline, Project};
+
+/// Entries per generation; two generations at most, a few MiB.
+const GENERATION: usize = 4096;
+
+/// A pipeline with its project, as a poll shows them.
+pub(super) type Entry = (Pipeline, Project);
+
+#[derive(Default)]
+pub(super) struct PipelineCache {
+    inner: Mutex<Generations>,
+}
+
+#[derive(Default)]
+struct Generations {
+    /// Moves on at every invalidation.
+    epoch: u64,
+    newer: HashMap<i64, Entry>,
+    older: HashMap<i64, Entry>,
+}
+
+/// What a lookup found: the entry, or on a miss the epoch to hand back to
+/// [`PipelineCache::keep`].
+pub(super) enum Lookup {
+    Hit(Entry),
+    Miss { epoch: u64 },
+}
+
+impl PipelineCache {
+    pub fn get(&self, id: i64) -> Lookup {
+        let mut inner = self.inner.lock();
+        if let Some(entry) = inner.newer.get(&id) {
+            return Lookup::Hit(entry.clone());
+        }
+        match inner.older.remove(&id) {
+            Some(entry) => {
+                let hit = entry.clone();
+                inner.insert(id, entry);
+                Lookup::Hit(hit)
+            }
+            None => Lookup::Miss { epoch: inner.epoch },
+        }
+    }
+
+    /// Keeps what a reader read after missing at `epoch`, unless the store
+    /// changed since.
+    pub fn keep(&self, epoch: u64, id: i64, entry: &Entry) {
+        let mut inner = self.inner.lock();
+        if inner.epoch == epoch {
+            inner.insert(id, entry.clone());
+        }
+    }
+
+    /// Forgets everything; called after every write that can change what a
+    /// cached entry shows.
+    pub fn invalidate(&self) {
+        let mut inner = self.inner.lock();
+        inner.epoch += 1;
+        inner.newer.clear();
+        inner.older.clear();
+    }
+}
+
+impl Generations {
+    fn insert(&mut self, id: i64, entry: Entry) {
+        if self.newer.len() >= GENERATION {
+            self.older = std::mem::take(&mut self.newer);
+        }
+        self.newer.insert(id, entry);
+    }
+}
