@@ -44,32 +44,26 @@ struct Generations {
     older: HashMap<i64, Entry>,
 }
 
-/// What a lookup found: the entry, or on a miss the epoch to hand back to
+/// The cache's state when a lookup missed, to hand back to
 /// [`PipelineCache::keep`].
-pub(super) enum Lookup {
-    Hit(Entry),
-    Miss { epoch: u64 },
-}
+pub(super) type Epoch = u64;
 
 impl PipelineCache {
-    pub fn get(&self, id: i64) -> Lookup {
+    /// The entry for `id`, or on a miss the epoch the reader must keep
+    /// what it reads under.
+    pub fn get(&self, id: i64) -> Result<Entry, Epoch> {
         let mut inner = self.inner.lock();
         if let Some(entry) = inner.newer.get(&id) {
-            return Lookup::Hit(entry.clone());
+            return Ok(entry.clone());
         }
-        match inner.older.remove(&id) {
-            Some(entry) => {
-                let hit = entry.clone();
-                inner.insert(id, entry);
-                Lookup::Hit(hit)
-            }
-            None => Lookup::Miss { epoch: inner.epoch },
-        }
+        let entry = inner.older.remove(&id).ok_or(inner.epoch)?;
+        inner.insert(id, entry.clone());
+        Ok(entry)
     }
 
     /// Keeps what a reader read after missing at `epoch`, unless the store
     /// changed since.
-    pub fn keep(&self, epoch: u64, id: i64, entry: &Entry) {
+    pub fn keep(&self, epoch: Epoch, id: i64, entry: &Entry) {
         let mut inner = self.inner.lock();
         if inner.epoch == epoch {
             inner.insert(id, entry.clone());

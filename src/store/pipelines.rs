@@ -9,7 +9,6 @@ use crate::model::{NewPipeline, Pipeline, Project, Source, Variable, VariableTyp
 
 use crate::status::PipelineStatus;
 
-use super::cache::Lookup;
 use super::{Store, StoreError, is_foreign_key_failure, json_column, json_text};
 use super::{timestamp_column, timestamp_text};
 
@@ -60,8 +59,8 @@ impl Store {
         id: i64,
     ) -> Result<Option<(Pipeline, Project)>, StoreError> {
         let epoch = match self.shared.cache.get(id) {
-            Lookup::Hit(entry) => return Ok(Some(entry)),
-            Lookup::Miss { epoch } => epoch,
+            Ok(entry) => return Ok(Some(entry)),
+            Err(epoch) => epoch,
         };
         let found = {
             let conn = self.shared.reader.lock();
