@@ -154,6 +154,7 @@ async fn the_settlement_migration_fills_old_rows() {
          DROP INDEX pipelines_by_status_settling;
          ALTER TABLE pipelines DROP COLUMN settled_ms;
          ALTER TABLE pipelines DROP COLUMN settled_status;
+         CREATE INDEX pipelines_by_project_iid ON pipelines(project_id, iid);
          PRAGMA user_version = 2;",
     )
     .unwrap();

@@ -124,13 +124,14 @@ impl Mock {
         {
             return Ok(());
         }
-        if let Some(found) = self.store.find_trigger_token(token)? {
-            return match found.project_id == project.id {
+        let access = self.store.trigger_access(project.id, token)?;
+        if let Some(owner) = access.token_project {
+            return match owner == project.id {
                 true => Ok(()),
                 false => Err(MockError::TriggerDenied),
             };
         }
-        if self.store.has_trigger_tokens(project.id)? {
+        if access.project_has_tokens {
             return Err(MockError::TriggerDenied);
         }
         match authenticated {

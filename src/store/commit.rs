@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 use crate::model::Pipeline;
 
 use super::StoreError;
-use super::pipelines::{EncodedPipeline, write_pipeline};
+use super::pipelines::{EncodedPipeline, IidCounters, write_pipeline};
 
 /// The most inserts one transaction takes; the rest wait for the next, so
 /// the writer lock is never held for long.
@@ -100,13 +100,17 @@ fn commit_batch(conn: &mut Connection, generation: &AtomicU64, batch: &[Job]) ->
     };
 
     let current = generation.load(std::sync::atomic::Ordering::SeqCst);
+    let mut iids = IidCounters::default();
     let answers: Vec<Answer> = batch
         .iter()
         .map(|job| match job.generation == current {
-            true => write_pipeline(&tx, &job.row).map(Some),
+            true => write_pipeline(&tx, &job.row, &mut iids).map(Some),
             false => Ok(None),
         })
         .collect();
+    if let Err(error) = iids.save(&tx) {
+        return failed_all(batch.len(), &error);
+    }
 
     match tx.commit() {
         Ok(()) => answers,

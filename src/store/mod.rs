@@ -40,6 +40,7 @@ use crate::status::PipelineStatus;
 pub use listing::{
     COUNT_LIMIT, Counted, Page, PipelineQuery, ProjectListing, SettledFilter, SortKey,
 };
+pub use triggers::TriggerAccess;
 
 /// A failure of the storage layer. Any of these is the mock's fault, never
 /// the client's, and becomes a 500.

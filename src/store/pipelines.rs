@@ -1,6 +1,6 @@
 //! SQL for the `pipelines` table.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -222,9 +222,10 @@ impl EncodedPipeline {
 pub(super) fn write_pipeline(
     conn: &Connection,
     row: &EncodedPipeline,
+    iids: &mut IidCounters,
 ) -> Result<Pipeline, StoreError> {
     let new = &row.new;
-    let iid = next_iid(conn, new.project_id)?;
+    let iid = iids.next(conn, new.project_id)?;
     let scenario_id = match row.write(conn, iid, new.scenario_id) {
         Err(StoreError::Sqlite(error)) if is_foreign_key_failure(&error) => {
             row.write(conn, iid, None)?;
@@ -287,16 +288,45 @@ pub(super) fn backfill_settlement(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The project's next pipeline number. It comes from a counter, not from
-/// the pipelines present, so a deleted pipeline's number is never reused,
-/// as in GitLab.
-fn next_iid(conn: &Connection, project_id: i64) -> Result<i64, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "INSERT INTO pipeline_iids (project_id, last_iid) VALUES (?1, 1)
-         ON CONFLICT(project_id) DO UPDATE SET last_iid = last_iid + 1
-         RETURNING last_iid",
-    )?;
-    Ok(statement.query_row(params![project_id], |row| row.get(0))?)
+/// The projects' pipeline numbers, counted in memory across one
+/// transaction and written back once at its end, instead of one counter
+/// update per pipeline. Numbers come from the `pipeline_iids` counters, not
+/// from the pipelines present, so a deleted pipeline's number is never
+/// reused, as in GitLab.
+#[derive(Default)]
+pub(super) struct IidCounters {
+    last: HashMap<i64, i64>,
+}
+
+impl IidCounters {
+    /// The project's next pipeline number.
+    fn next(&mut self, conn: &Connection, project_id: i64) -> Result<i64, StoreError> {
+        let last = match self.last.get_mut(&project_id) {
+            Some(last) => last,
+            None => {
+                let stored = conn
+                    .prepare_cached("SELECT last_iid FROM pipeline_iids WHERE project_id = ?1")?
+                    .query_row(params![project_id], |row| row.get(0))
+                    .optional()?
+                    .unwrap_or(0);
+                self.last.entry(project_id).or_insert(stored)
+            }
+        };
+        *last += 1;
+        Ok(*last)
+    }
+
+    /// Writes the counters back; part of the same transaction.
+    pub fn save(&self, conn: &Connection) -> Result<(), StoreError> {
+        let mut statement = conn.prepare_cached(
+            "INSERT INTO pipeline_iids (project_id, last_iid) VALUES (?1, ?2)
+             ON CONFLICT(project_id) DO UPDATE SET last_iid = ?2",
+        )?;
+        for (project_id, last) in &self.last {
+            statement.execute(params![project_id, last])?;
+        }
+        Ok(())
+    }
 }
 
 fn find_pipeline(conn: &Connection, id: i64) -> Result<Option<Pipeline>, StoreError> {

@@ -1,10 +1,19 @@
 //! SQL for the `trigger_tokens` table.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 
 use crate::model::TriggerToken;
 
 use super::{Store, StoreError, timestamp_column, timestamp_text};
+
+/// A trigger token as seen from one project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TriggerAccess {
+    /// The project the token belongs to, if it is anyone's.
+    pub token_project: Option<i64>,
+    /// Whether the project asked about has any trigger token.
+    pub project_has_tokens: bool,
+}
 
 const COLUMNS: &str = "id, project_id, token, description, created_at";
 
@@ -50,21 +59,26 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The trigger token with this value, in any project.
-    pub fn find_trigger_token(&self, token: &str) -> Result<Option<TriggerToken>, StoreError> {
+    /// What a trigger's `token` says about access to `project_id`, in one
+    /// statement because every trigger asks: which project the token
+    /// belongs to, if any, and whether the project has any token at all.
+    pub fn trigger_access(
+        &self,
+        project_id: i64,
+        token: &str,
+    ) -> Result<TriggerAccess, StoreError> {
         let conn = self.shared.reader.lock();
-        let mut statement = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM trigger_tokens WHERE token = ?1"
-        ))?;
-        Ok(statement.query_row(params![token], read_token).optional()?)
-    }
-
-    /// Whether a project has any trigger token.
-    pub fn has_trigger_tokens(&self, project_id: i64) -> Result<bool, StoreError> {
-        let conn = self.shared.reader.lock();
-        let mut statement = conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM trigger_tokens WHERE project_id = ?1)")?;
-        Ok(statement.query_row(params![project_id], |row| row.get(0))?)
+        let mut statement = conn.prepare_cached(
+            "SELECT (SELECT project_id FROM trigger_tokens WHERE token = ?1),
+                    EXISTS (SELECT 1 FROM trigger_tokens WHERE project_id = ?2)",
+        )?;
+        let access = statement.query_row(params![token, project_id], |row| {
+            Ok(TriggerAccess {
+                token_project: row.get(0)?,
+                project_has_tokens: row.get(1)?,
+            })
+        })?;
+        Ok(access)
     }
 
     /// Removes a project's trigger token; `false` when it has none by that id.
