@@ -174,6 +174,9 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // 16 MiB of pages per connection instead of SQLite's 2 MiB: the indexes
+    // every insert touches, and the pages polls read, stay in memory.
+    conn.pragma_update(None, "cache_size", -16 * 1024)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }
