@@ -172,8 +172,8 @@ async fn the_settlement_migration_fills_old_rows() {
         ..SettledFilter::default()
     };
     let at_five = created + jiff::SignedDuration::from_secs(5);
-    let early = store.project_pipelines(&listing, Some(&succeeded(created)), 10);
-    let settled = store.project_pipelines(&listing, Some(&succeeded(at_five)), 10);
+    let early = store.project_pipelines(&listing, Some(&succeeded(created)), 0, 10);
+    let settled = store.project_pipelines(&listing, Some(&succeeded(at_five)), 0, 10);
 
     assert_eq!(early.unwrap().count, 0);
     assert_eq!(settled.unwrap().count, 3, "each succeeds after 5 s");

@@ -120,37 +120,50 @@ impl Mock {
         let Some(plan) = filter.plan(project.id, now) else {
             return Ok(Page::empty());
         };
-        let offset = u64::from(filter.page.saturating_sub(1)) * u64::from(filter.per_page);
-        let wanted = offset + u64::from(filter.per_page) + 1;
+        let per_page = u64::from(filter.per_page);
+        let offset = u64::from(filter.page.saturating_sub(1)) * per_page;
         let observe = |pipeline| self.observed(pipeline, project.clone(), now);
 
-        let first = self
-            .store
-            .project_pipelines(&plan.listing, plan.settled.as_ref(), wanted)?;
-        let mut matching: Vec<ObservedPipeline> =
-            first.pipelines.into_iter().map(observe).collect();
-        let mut count = first.count;
-        if plan.settled.is_some() {
-            let moving = self.store.moving_project_pipelines(&plan.listing, now)?;
-            let before = matching.len();
-            matching.extend(
-                moving
-                    .into_iter()
-                    .map(observe)
-                    .filter(|seen| filter.passes(seen)),
-            );
-            count += (matching.len() - before) as u64;
-            filter.sort(&mut matching);
-        }
+        let Some(settled) = &plan.settled else {
+            let found = self
+                .store
+                .project_pipelines(&plan.listing, None, offset, per_page + 1)?;
+            let more = found.pipelines.len() as u64 > per_page;
+            let items = found.pipelines.into_iter().take(per_page as usize);
+            return Ok(Page {
+                items: items.map(observe).collect(),
+                total: (found.count <= COUNT_LIMIT).then_some(found.count),
+                more,
+            });
+        };
 
-        let more = matching.len() as u64 > wanted - 1;
-        let items = matching
+        // The page's place in the merged order: at most `moving` of the
+        // pipelines before it are moving ones, so the settled ones from
+        // rank `skip` on, merged with every moving one, hold the page,
+        // starting at `offset - skip`. Those that merge in before that
+        // point only stand in for settled ones skipped.
+        let mut moving: Vec<ObservedPipeline> = self
+            .store
+            .moving_project_pipelines(&plan.listing, now)?
             .into_iter()
-            .skip(offset as usize)
-            .take(filter.per_page as usize)
+            .map(observe)
+            .filter(|seen| filter.passes(seen))
             .collect();
+        let skip = offset.saturating_sub(moving.len() as u64);
+        let wanted = offset + per_page + 1 - skip;
+        let found = self
+            .store
+            .project_pipelines(&plan.listing, Some(settled), skip, wanted)?;
+        let count = found.count + moving.len() as u64;
+        moving.extend(found.pipelines.into_iter().map(observe));
+        let mut merged = moving;
+        filter.sort(&mut merged);
+
+        let start = (offset - skip) as usize;
+        let more = merged.len() > start + per_page as usize;
+        let items = merged.into_iter().skip(start).take(per_page as usize);
         Ok(Page {
-            items,
+            items: items.collect(),
             total: (count <= COUNT_LIMIT).then_some(count),
             more,
         })

@@ -14,6 +14,8 @@
 //! Counts stop at [`COUNT_LIMIT`], as GitLab's do: past ten thousand
 //! matches GitLab leaves out `X-Total` rather than count them all.
 
+use std::borrow::Cow;
+
 use jiff::Timestamp;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
@@ -107,45 +109,51 @@ impl Store {
     /// A page of all pipelines, or one project's, newest first.
     pub fn pipelines(&self, query: &PipelineQuery) -> Result<Page<Pipeline>, StoreError> {
         let offset = u64::from(query.page.saturating_sub(1)) * u64::from(query.per_page);
+        let per_page = u64::from(query.per_page);
         let mut sql = Sql::default();
         if let Some(project_id) = query.project_id {
             sql.require("project_id = ?", Value::Integer(project_id));
         }
 
         let conn = self.shared.reader.lock();
-        let wanted = offset + u64::from(query.per_page) + 1;
-        let mut rows = sql.select(&conn, COLUMNS, "id DESC", wanted)?;
+        let mut items = sql.select(&conn, COLUMNS, "id DESC", offset, per_page + 1)?;
         let count = sql.count(&conn)?;
         drop(conn);
 
-        let more = rows.len() as u64 == wanted;
-        rows.truncate(wanted as usize - 1);
+        let more = items.len() as u64 > per_page;
+        items.truncate(per_page as usize);
         Ok(Page {
-            items: rows.into_iter().skip(offset as usize).collect(),
+            items,
             total: (count <= COUNT_LIMIT).then_some(count),
             more,
         })
     }
 
-    /// The first `limit` pipelines of the listing in its order, with the
-    /// count of all that match. With `settled`, only pipelines settled at
-    /// its `now` that pass it; without, every pipeline (and then the sort
-    /// key must not depend on the clock).
+    /// `limit` pipelines of the listing in its order after the first
+    /// `skip`, with the count of all that match. With `settled`, only
+    /// pipelines settled at its `now` that pass it; without, every pipeline
+    /// (and then the sort key must not depend on the clock). SQLite skips
+    /// the first rows itself, so a deep page costs time but not memory.
     ///
-    /// A filter on several statuses is one query per status, each walking
-    /// the status index in the listing's order: the answer then holds the
-    /// first `limit` of each, which the caller sorts and cuts. SQLite
-    /// would otherwise sort every match to find the first few.
+    /// Several statuses from the start of the listing are one query per
+    /// status, each walking the status index in the listing's order: the
+    /// answer then holds the first `limit` of each, which the caller sorts
+    /// and cuts. Deeper in, they are one query that SQLite sorts, since
+    /// the rows to skip could come from any of the statuses.
     pub fn project_pipelines(
         &self,
         listing: &ProjectListing,
         settled: Option<&SettledFilter>,
+        skip: u64,
         limit: u64,
     ) -> Result<Counted, StoreError> {
         let order = order_by(listing);
-        let statuses: Vec<Option<PipelineStatus>> = match settled.and_then(|s| s.statuses.clone()) {
-            Some(statuses) => statuses.into_iter().map(Some).collect(),
-            None => vec![None],
+        let statuses = settled.and_then(|settled| settled.statuses.as_deref());
+        let queries: Vec<Option<&[PipelineStatus]>> = match statuses {
+            Some(several) if several.len() > 1 && skip == 0 => {
+                several.chunks(1).map(Some).collect()
+            }
+            one_query => vec![one_query],
         };
 
         let conn = self.shared.reader.lock();
@@ -153,14 +161,13 @@ impl Store {
             pipelines: Vec::new(),
             count: 0,
         };
-        for status in statuses {
+        for statuses in queries {
             let mut sql = Sql::listing(listing);
             if let Some(settled) = settled {
-                sql.settled(settled, status, listing.order);
+                sql.settled(settled, statuses, listing.order);
             }
-            counted
-                .pipelines
-                .extend(sql.select(&conn, SUMMARY_COLUMNS, &order, limit)?);
+            let rows = sql.select(&conn, SUMMARY_COLUMNS, &order, skip, limit)?;
+            counted.pipelines.extend(rows);
             counted.count += sql.count(&conn)?;
         }
         Ok(counted)
@@ -176,7 +183,7 @@ impl Store {
         let mut sql = Sql::listing(listing);
         sql.require("settled_ms > ?", Value::Integer(now.as_millisecond()));
         let conn = self.shared.reader.lock();
-        sql.select(&conn, SUMMARY_COLUMNS, "id DESC", u64::MAX)
+        sql.select(&conn, SUMMARY_COLUMNS, "id DESC", 0, u64::MAX)
     }
 }
 
@@ -185,7 +192,7 @@ impl Store {
 /// shape with the index that suits it.
 #[derive(Default)]
 struct Sql {
-    conditions: Vec<&'static str>,
+    conditions: Vec<Cow<'static, str>>,
     values: Vec<Value>,
 }
 
@@ -214,7 +221,12 @@ impl Sql {
     /// status, when one is asked for) gives the order. Otherwise the status
     /// index, or the id index, is walked in the listing's order and the few
     /// rows still moving are skipped.
-    fn settled(&mut self, settled: &SettledFilter, status: Option<PipelineStatus>, by: SortKey) {
+    fn settled(
+        &mut self,
+        settled: &SettledFilter,
+        statuses: Option<&[PipelineStatus]>,
+        by: SortKey,
+    ) {
         let ms = |instant: Timestamp| Value::Integer(instant.as_millisecond());
         let indexed = by == SortKey::UpdatedAt;
         let [until, before, after] = match indexed {
@@ -224,12 +236,20 @@ impl Sql {
         self.require(until, ms(settled.now));
         self.optional(before, settled.updated_before.map(ms));
         self.optional(after, settled.updated_after.map(ms));
-        let status = status.map(|status| Value::Text(status.as_str().to_owned()));
-        self.optional("settled_status = ?", status);
+        let Some(statuses) = statuses else { return };
+        let condition = match statuses.len() {
+            // An empty set matches nothing; `IN ()` is not valid SQL.
+            0 => Cow::Borrowed("0"),
+            1 => Cow::Borrowed("settled_status = ?"),
+            n => Cow::Owned(format!("settled_status IN ({})", vec!["?"; n].join(", "))),
+        };
+        self.conditions.push(condition);
+        let text = |status: &PipelineStatus| Value::Text(status.as_str().to_owned());
+        self.values.extend(statuses.iter().map(text));
     }
 
     fn require(&mut self, condition: &'static str, value: Value) {
-        self.conditions.push(condition);
+        self.conditions.push(Cow::Borrowed(condition));
         self.values.push(value);
     }
 
@@ -251,15 +271,21 @@ impl Sql {
         conn: &Connection,
         columns: &str,
         order: &str,
+        skip: u64,
         limit: u64,
     ) -> Result<Vec<Pipeline>, StoreError> {
         let sql = format!(
-            "SELECT {columns} FROM pipelines WHERE {} ORDER BY {order} LIMIT {}",
+            "SELECT {columns} FROM pipelines WHERE {} ORDER BY {order} LIMIT ? OFFSET ?",
             self.clause(),
-            limit.min(i64::MAX as u64)
         );
         let mut statement = conn.prepare_cached(&sql)?;
-        let rows = statement.query_map(params_from_iter(&self.values), read_pipeline)?;
+        let bound = |n: u64| Value::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+        let parameters = self
+            .values
+            .iter()
+            .cloned()
+            .chain([bound(limit), bound(skip)]);
+        let rows = statement.query_map(params_from_iter(parameters), read_pipeline)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
