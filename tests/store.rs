@@ -172,11 +172,14 @@ async fn the_settlement_migration_fills_old_rows() {
         ..SettledFilter::default()
     };
     let at_five = created + jiff::SignedDuration::from_secs(5);
-    let early = store.project_pipelines(&listing, Some(&succeeded(created)), 0, 10);
-    let settled = store.project_pipelines(&listing, Some(&succeeded(at_five)), 0, 10);
+    let early = store.project_listing(&listing, &succeeded(created), 0, 10, |_| true);
+    let settled = store.project_listing(&listing, &succeeded(at_five), 0, 10, |_| true);
 
-    assert_eq!(early.unwrap().count, 0);
-    assert_eq!(settled.unwrap().count, 3, "each succeeds after 5 s");
+    let early = early.unwrap();
+    assert_eq!((early.settled.count, early.moving.len()), (0, 3));
+    let settled = settled.unwrap();
+    assert_eq!(settled.settled.count, 3, "each succeeds after 5 s");
+    assert!(settled.moving.is_empty());
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,9 +5,11 @@ use crate::clock::Clock;
 
 use jiff::Timestamp;
 
-use crate::lifecycle::{Run, observe};
+use crate::lifecycle::{Observation, Run, observe};
 use crate::status::PipelineStatus;
 use crate::store::{COUNT_LIMIT, Page, PipelineQuery, ProjectListing, SettledFilter, SortKey};
+
+use crate::model::Pipeline;
 
 use super::{Missing, Mock, MockError, ObservedPipeline, ProjectRef};
 
@@ -122,44 +124,33 @@ impl Mock {
         };
         let per_page = u64::from(filter.per_page);
         let offset = u64::from(filter.page.saturating_sub(1)) * per_page;
-        let observe = |pipeline| self.observed(pipeline, project.clone(), now);
+        let observed = |pipeline| self.observed(pipeline, project.clone(), now);
 
         let Some(settled) = &plan.settled else {
             let found = self
                 .store
-                .project_pipelines(&plan.listing, None, offset, per_page + 1)?;
+                .project_pipelines(&plan.listing, offset, per_page + 1)?;
             let more = found.pipelines.len() as u64 > per_page;
             let items = found.pipelines.into_iter().take(per_page as usize);
             return Ok(Page {
-                items: items.map(observe).collect(),
+                items: items.map(observed).collect(),
                 total: (found.count <= COUNT_LIMIT).then_some(found.count),
                 more,
             });
         };
 
-        // The page's place in the merged order: at most `moving` of the
-        // pipelines before it are moving ones, so the settled ones from
-        // rank `skip` on, merged with every moving one, hold the page,
-        // starting at `offset - skip`. Those that merge in before that
-        // point only stand in for settled ones skipped.
-        let mut moving: Vec<ObservedPipeline> = self
+        // One snapshot for both parts, so a pipeline that settles between
+        // two reads is neither lost nor listed twice (see the store).
+        let keep = |pipeline: &Pipeline| filter.passes(pipeline, &observe(&pipeline.run, now));
+        let parts = self
             .store
-            .moving_project_pipelines(&plan.listing, now)?
-            .into_iter()
-            .map(observe)
-            .filter(|seen| filter.passes(seen))
-            .collect();
-        let skip = offset.saturating_sub(moving.len() as u64);
-        let wanted = offset + per_page + 1 - skip;
-        let found = self
-            .store
-            .project_pipelines(&plan.listing, Some(settled), skip, wanted)?;
-        let count = found.count + moving.len() as u64;
-        moving.extend(found.pipelines.into_iter().map(observe));
-        let mut merged = moving;
+            .project_listing(&plan.listing, settled, offset, per_page, keep)?;
+        let count = parts.settled.count + parts.moving.len() as u64;
+        let mut merged: Vec<ObservedPipeline> = parts.moving.into_iter().map(observed).collect();
+        merged.extend(parts.settled.pipelines.into_iter().map(observed));
         filter.sort(&mut merged);
 
-        let start = (offset - skip) as usize;
+        let start = (offset - parts.skip) as usize;
         let more = merged.len() > start + per_page as usize;
         let items = merged.into_iter().skip(start).take(per_page as usize);
         Ok(Page {
@@ -349,8 +340,7 @@ impl ListFilter {
         }
     }
 
-    fn passes(&self, observed: &ObservedPipeline) -> bool {
-        let (pipeline, seen) = (&observed.pipeline, &observed.observation);
+    fn passes(&self, pipeline: &Pipeline, seen: &Observation) -> bool {
         let created_at = pipeline.created_at();
         let scope_ok = match self.scope {
             None | Some(Scope::Branches) => true,

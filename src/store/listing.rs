@@ -130,61 +130,105 @@ impl Store {
     }
 
     /// `limit` pipelines of the listing in its order after the first
-    /// `skip`, with the count of all that match. With `settled`, only
-    /// pipelines settled at its `now` that pass it; without, every pipeline
-    /// (and then the sort key must not depend on the clock). SQLite skips
-    /// the first rows itself, so a deep page costs time but not memory.
-    ///
-    /// Several statuses from the start of the listing are one query per
-    /// status, each walking the status index in the listing's order: the
-    /// answer then holds the first `limit` of each, which the caller sorts
-    /// and cuts. Deeper in, they are one query that SQLite sorts, since
-    /// the rows to skip could come from any of the statuses.
+    /// `skip`, with the count of all that match, for a listing whose
+    /// filters and order do not depend on the clock. SQLite skips the
+    /// first rows itself, so a deep page costs time but not memory; rows
+    /// and count come from one read transaction.
     pub fn project_pipelines(
         &self,
         listing: &ProjectListing,
-        settled: Option<&SettledFilter>,
         skip: u64,
         limit: u64,
     ) -> Result<Counted, StoreError> {
-        let order = order_by(listing);
-        let statuses = settled.and_then(|settled| settled.statuses.as_deref());
-        let queries: Vec<Option<&[PipelineStatus]>> = match statuses {
-            Some(several) if several.len() > 1 && skip == 0 => {
-                several.chunks(1).map(Some).collect()
-            }
-            one_query => vec![one_query],
-        };
-
         let conn = self.shared.reader.lock();
-        let mut counted = Counted {
-            pipelines: Vec::new(),
-            count: 0,
-        };
-        for statuses in queries {
-            let mut sql = Sql::listing(listing);
-            if let Some(settled) = settled {
-                sql.settled(settled, statuses, listing.order);
-            }
-            let rows = sql.select(&conn, SUMMARY_COLUMNS, &order, skip, limit)?;
-            counted.pipelines.extend(rows);
-            counted.count += sql.count(&conn)?;
-        }
-        Ok(counted)
+        let snapshot = conn.unchecked_transaction()?;
+        let sql = Sql::listing(listing);
+        let pipelines = sql.select(&snapshot, SUMMARY_COLUMNS, &order_by(listing), skip, limit)?;
+        let count = sql.count(&snapshot)?;
+        Ok(Counted { pipelines, count })
     }
 
-    /// The listing's pipelines that are still moving at `now`: those not
-    /// yet at their settling instant. The caller observes and filters them.
-    pub fn moving_project_pipelines(
+    /// What a listing that filters or sorts by the clock merges, read in
+    /// one transaction so that a pipeline cannot settle between the two
+    /// reads and be missed or listed twice: the pipelines still moving at
+    /// `settled.now` that `keep` accepts, and the settled ones that pass
+    /// `settled` from rank `skip` on, enough for the page after `offset`
+    /// whatever the moving ones take of it (see [`ListingParts`]).
+    pub fn project_listing(
         &self,
         listing: &ProjectListing,
-        now: Timestamp,
-    ) -> Result<Vec<Pipeline>, StoreError> {
-        let mut sql = Sql::listing(listing);
-        sql.require("settled_ms > ?", Value::Integer(now.as_millisecond()));
+        settled: &SettledFilter,
+        offset: u64,
+        per_page: u64,
+        keep: impl FnMut(&Pipeline) -> bool,
+    ) -> Result<ListingParts, StoreError> {
         let conn = self.shared.reader.lock();
-        sql.select(&conn, SUMMARY_COLUMNS, "id DESC", 0, u64::MAX)
+        let snapshot = conn.unchecked_transaction()?;
+
+        let mut moving = Sql::listing(listing);
+        moving.require(
+            "settled_ms > ?",
+            Value::Integer(settled.now.as_millisecond()),
+        );
+        let mut moving = moving.select(&snapshot, SUMMARY_COLUMNS, "id DESC", 0, u64::MAX)?;
+        moving.retain(keep);
+
+        let skip = offset.saturating_sub(moving.len() as u64);
+        let limit = offset + per_page + 1 - skip;
+        let settled = settled_part(&snapshot, listing, settled, skip, limit)?;
+        Ok(ListingParts {
+            moving,
+            settled,
+            skip,
+        })
     }
+}
+
+/// The two parts of a clock-dependent listing, to be merged in the
+/// listing's order. At most `moving.len()` of the pipelines before the page
+/// are moving ones, so the settled ones from rank `skip` on, merged with
+/// every moving one, hold the whole page, starting at `offset - skip` of
+/// the merged list; whatever merges in before that point stands in for
+/// settled ones that were skipped.
+pub struct ListingParts {
+    pub moving: Vec<Pipeline>,
+    pub settled: Counted,
+    pub skip: u64,
+}
+
+/// The settled pipelines of a listing, `limit` after the first `skip`.
+///
+/// Several statuses from the start of the listing are one query per
+/// status, each walking the status index in the listing's order: the
+/// answer then holds the first `limit` of each, which the caller sorts and
+/// cuts. Deeper in, they are one query that SQLite sorts, since the rows
+/// to skip could come from any of the statuses.
+fn settled_part(
+    conn: &Connection,
+    listing: &ProjectListing,
+    settled: &SettledFilter,
+    skip: u64,
+    limit: u64,
+) -> Result<Counted, StoreError> {
+    let order = order_by(listing);
+    let queries: Vec<Option<&[PipelineStatus]>> = match settled.statuses.as_deref() {
+        Some(several) if several.len() > 1 && skip == 0 => several.chunks(1).map(Some).collect(),
+        one_query => vec![one_query],
+    };
+
+    let mut counted = Counted {
+        pipelines: Vec::new(),
+        count: 0,
+    };
+    for statuses in queries {
+        let mut sql = Sql::listing(listing);
+        sql.settled(settled, statuses, listing.order);
+        counted
+            .pipelines
+            .extend(sql.select(conn, SUMMARY_COLUMNS, &order, skip, limit)?);
+        counted.count += sql.count(conn)?;
+    }
+    Ok(counted)
 }
 
 /// A `WHERE` clause built from the filters present, with its parameters.

@@ -38,7 +38,7 @@ use serde::Serialize;
 use crate::status::PipelineStatus;
 
 pub use listing::{
-    COUNT_LIMIT, Counted, Page, PipelineQuery, ProjectListing, SettledFilter, SortKey,
+    COUNT_LIMIT, Counted, ListingParts, Page, PipelineQuery, ProjectListing, SettledFilter, SortKey,
 };
 pub use triggers::TriggerAccess;
 
