@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 use crate::lifecycle::{InitialStatus, Phase, Run, Timeline};
 use crate::status::PipelineStatus;
 
+/// The largest project id: 2^53 - 1, the largest integer every JSON client
+/// reads exactly. Paths given an id when first used are numbered below it.
+pub const MAX_PROJECT_ID: i64 = (1 << 53) - 1;
+
 /// The longest a scenario may run before its terminal status: ten years,
 /// far beyond any test and far inside the range of a timestamp.
 pub const MAX_TERMINAL_AFTER_SECONDS: i64 = 10 * 365 * 24 * 60 * 60;

@@ -115,9 +115,7 @@ impl ProjectRef {
     }
 }
 
-/// The largest project id: 2^53 - 1, the largest integer every JSON client
-/// reads exactly, which also leaves room to number new paths.
-pub const MAX_PROJECT_ID: i64 = (1 << 53) - 1;
+pub use crate::model::MAX_PROJECT_ID;
 
 /// Whether `id` can name a project.
 pub fn is_project_id(id: i64) -> bool {
@@ -176,7 +174,12 @@ impl Mock {
     pub fn project(&self, reference: &ProjectRef) -> Result<Project, MockError> {
         Ok(match reference {
             ProjectRef::Id(id) => self.store.project_by_id(*id)?,
-            ProjectRef::Path(path) => self.store.project_by_path(path)?,
+            ProjectRef::Path(path) => self.store.project_by_path(path)?.ok_or_else(|| {
+                MockError::Invalid(format!(
+                    "no project id is left for {path}: ids stop at {MAX_PROJECT_ID}; \
+                     register the path with POST /_mock/projects"
+                ))
+            })?,
         })
     }
 

@@ -217,13 +217,25 @@ impl Mock {
         change: impl FnOnce(&Run, Timestamp) -> Option<Run>,
     ) -> Result<ObservedPipeline, MockError> {
         let project = self.project(reference)?;
-        let now = self.clock.now();
-        let pipeline = self
-            .store
-            .update_run(id, |pipeline| match pipeline.project_id == project.id {
-                true => change(&pipeline.run, now),
-                false => None,
-            })?
+        // The instant is read and the change written under the clock's
+        // lock, the order every clock change takes it in: no advance can
+        // come between, so a pipeline a poll has seen finished is never
+        // canceled or rerun as of an earlier instant. Clock reads wait for
+        // the write; cancel and retry are rare.
+        let mut changed = None;
+        self.clock.update(|state, source_now| {
+            let now = state.now(source_now);
+            let pipeline =
+                self.store
+                    .update_run(id, |pipeline| match pipeline.project_id == project.id {
+                        true => change(&pipeline.run, now),
+                        false => None,
+                    })?;
+            changed = Some((pipeline, now));
+            Ok::<_, MockError>(state)
+        })?;
+        let (pipeline, now) = changed.expect("the update ran");
+        let pipeline = pipeline
             .filter(|pipeline| pipeline.project_id == project.id)
             .ok_or(MockError::NotFound(Missing::Pipeline))?;
         Ok(self.observed(pipeline, project, now))

@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use crate::model::Project;
+use crate::model::{MAX_PROJECT_ID, Project};
 
 use super::{Store, StoreError};
 
@@ -18,20 +18,21 @@ impl Store {
     }
 
     /// The project at this full path, registered the first time it is asked
-    /// for with an id no pipeline, trigger token or rule has used yet.
-    pub fn project_by_path(&self, path: &str) -> Result<Project, StoreError> {
+    /// for with an id no pipeline, trigger token or rule has used yet;
+    /// `None` when that id would pass [`MAX_PROJECT_ID`].
+    pub fn project_by_path(&self, path: &str) -> Result<Option<Project>, StoreError> {
         if let Some(project) = find_by_path(&self.shared.reader.lock(), path)? {
-            return Ok(project);
+            return Ok(Some(project));
         }
         if let Some(project) = implicit_path(path) {
-            return Ok(project);
+            return Ok(Some(project));
         }
 
         // Looked up again under the writer: another request may have
         // registered the path since the read.
         let conn = self.shared.writer.lock();
         if let Some(project) = find_by_path(&conn, path)? {
-            return Ok(project);
+            return Ok(Some(project));
         }
         let mut next = conn.prepare_cached(
             "SELECT MAX(COALESCE((SELECT MAX(id) FROM projects), 0),
@@ -40,13 +41,16 @@ impl Store {
                         COALESCE((SELECT MAX(project_id) FROM rules), 0))",
         )?;
         let highest: i64 = next.query_row([], |row| row.get(0))?;
+        if highest >= MAX_PROJECT_ID {
+            return Ok(None);
+        }
         let project = Project {
-            id: highest.saturating_add(1),
+            id: highest + 1,
             path: path.to_owned(),
             default_branch: "main".into(),
         };
         write_project(&conn, &project)?;
-        Ok(project)
+        Ok(Some(project))
     }
 
     /// Registers a project with a chosen id, replacing what that id or path

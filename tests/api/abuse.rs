@@ -17,9 +17,12 @@ async fn deeply_nested_form_names_do_not_crash() {
     assert_eq!(answer.expect(201)["variables"], json!({}));
 }
 
-/// The largest project id leaves room to number new paths.
+/// Paths given an id when first used are numbered within the largest
+/// project id: once a pipeline uses that id, a new path is refused with a
+/// clear 422 rather than numbered past it, and registering the path with
+/// an id of one's own still works.
 #[tokio::test]
-async fn the_largest_project_id_does_not_block_new_paths() {
+async fn new_paths_are_never_numbered_past_the_largest_id() {
     let mock = TestMock::new();
     let largest = gitlab_mock::mock::MAX_PROJECT_ID;
 
@@ -29,7 +32,13 @@ async fn the_largest_project_id_does_not_block_new_paths() {
 
     big.expect(201);
     beyond.expect_message(404, "404 Not Found");
-    assert_eq!(path.expect(200)["path_with_namespace"], "brand/new");
+    path.expect_error_mentioning(422, "no project id is left for brand/new");
+    let registered = json!({"id": 77, "path": "brand/new"});
+    mock.json("POST", "/_mock/projects", registered)
+        .await
+        .expect(201);
+    let path = mock.get("/api/v4/projects/brand%2Fnew").await;
+    assert_eq!(path.expect(200)["id"], 77);
 }
 
 /// An empty token given at start-up opens nothing.
