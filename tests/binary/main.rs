@@ -6,6 +6,7 @@
 //! with schemathesis fuzzing API.md's OpenAPI document.
 
 mod connections;
+mod consistency;
 mod crash;
 mod flags;
 mod load;
