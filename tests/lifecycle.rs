@@ -208,3 +208,16 @@ proptest! {
 fn operation() -> impl Strategy<Value = (u8, i64, i64)> {
     (0u8..3, -5_000i64..5_000_000, 0i64..5_000_000)
 }
+
+/// An advance by zero is always allowed, even when a running clock stands
+/// at the last instant it can show, where any real step is out of range.
+#[test]
+fn advancing_by_nothing_works_at_the_end_of_time() {
+    let source: Timestamp = "2026-12-03T10:00:00Z".parse().unwrap();
+    let end = Timestamp::MAX.duration_since(source);
+    let state = ClockState::Running { offset: end };
+    let later = source + SignedDuration::from_secs(1);
+
+    assert_eq!(state.advance(SignedDuration::ZERO, later), Ok(state));
+    assert!(state.advance(SignedDuration::from_secs(1), later).is_err());
+}
