@@ -39,9 +39,10 @@ async fn a_vanished_scenario_is_dropped_not_fatal() {
     assert_eq!(stored.scenario_id, None);
     assert_eq!(
         store
-            .pipeline(stored.id)
+            .pipeline_with_project(stored.id)
             .unwrap()
             .unwrap()
+            .0
             .run
             .timeline
             .total_seconds(),

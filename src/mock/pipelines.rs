@@ -84,20 +84,16 @@ impl Default for ListFilter {
 impl Mock {
     /// A pipeline of the project as it is now.
     pub fn pipeline(&self, reference: &ProjectRef, id: i64) -> Result<ObservedPipeline, MockError> {
-        // The hot path of every polling client: one read for both.
-        if let ProjectRef::Id(project_id) = reference {
-            let (pipeline, project) = self
-                .store
-                .pipeline_with_project(id)?
-                .filter(|(pipeline, _)| pipeline.project_id == *project_id)
-                .ok_or(MockError::NotFound(Missing::Pipeline))?;
-            return Ok(self.observed(pipeline, project, self.clock.now()));
-        }
-        let project = self.project(reference)?;
-        let pipeline = self
+        // A numeric id needs no lookup of its own: the poll's one read (or
+        // cache hit) brings the project with the pipeline.
+        let project_id = match reference {
+            ProjectRef::Id(project_id) => *project_id,
+            ProjectRef::Path(_) => self.project(reference)?.id,
+        };
+        let (pipeline, project) = self
             .store
-            .pipeline(id)?
-            .filter(|pipeline| pipeline.project_id == project.id)
+            .pipeline_with_project(id)?
+            .filter(|(pipeline, _)| pipeline.project_id == project_id)
             .ok_or(MockError::NotFound(Missing::Pipeline))?;
         Ok(self.observed(pipeline, project, self.clock.now()))
     }

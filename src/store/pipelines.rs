@@ -44,12 +44,6 @@ impl Store {
         self.shared.committer.submit(row, generation).await
     }
 
-    /// One pipeline by id, whatever its project.
-    pub fn pipeline(&self, id: i64) -> Result<Option<Pipeline>, StoreError> {
-        let conn = self.shared.reader.lock();
-        find_pipeline(&conn, id)
-    }
-
     /// A pipeline with its project, the registered one or else the one its
     /// id stands for: all a poll by project id reads. Served from memory
     /// when it was read lately (see [`super::cache`]), else in one

@@ -1,6 +1,6 @@
 //! The rest of `/_mock`: listing and deleting pipelines, reset, health.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::support::{TestMock, anonymous};
 
@@ -209,14 +209,8 @@ async fn reset_restores_exactly_the_presets_and_forgets_everything_else() {
     assert_eq!(named.expect(200)["id"], 322, "a new path takes the next id");
     trigger_in(&mock, 123).await;
     trigger_in(&mock, 123).await;
-    let token = mock
-        .json(
-            "POST",
-            "/projects/123/triggers",
-            json!({"description": "ci"}),
-        )
-        .await;
-    let token = token.expect(201)["token"].as_str().unwrap().to_owned();
+    let token = create_trigger_token(&mock).await;
+    let token = token["token"].as_str().unwrap().to_owned();
 
     mock.send(super::support::authed("POST", "/_mock/reset"))
         .await
@@ -256,14 +250,20 @@ async fn reset_restores_exactly_the_presets_and_forgets_everything_else() {
     assert_eq!(ruled["id"], 1, "pipeline ids start over");
     assert_eq!(ruled["iid"], 1, "iids start over");
     assert_eq!(ruled["scenario_id"], 5, "the old release rule is gone");
-    let token = mock
+    let token = create_trigger_token(&mock).await;
+    assert_eq!(token["id"], 1, "trigger token ids start over");
+    let named = mock.get("/projects/acme%2Fnew").await;
+    assert_eq!(named.expect(200)["id"], 124, "after project 123's token");
+}
+
+/// Creates a trigger token for project 123 and answers it.
+async fn create_trigger_token(mock: &TestMock) -> Value {
+    let answer = mock
         .json(
             "POST",
             "/projects/123/triggers",
             json!({"description": "ci"}),
         )
         .await;
-    assert_eq!(token.expect(201)["id"], 1, "trigger token ids start over");
-    let named = mock.get("/projects/acme%2Fnew").await;
-    assert_eq!(named.expect(200)["id"], 124, "after project 123's token");
+    answer.expect(201).clone()
 }
