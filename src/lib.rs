@@ -26,11 +26,15 @@
 
 pub mod clock;
 pub mod config;
+pub mod embedded;
 pub mod http;
 pub mod lifecycle;
 pub mod mock;
 pub mod model;
+pub mod namespaces;
 pub mod presets;
 pub mod server;
 pub mod status;
 pub mod store;
+
+pub use embedded::{MockGitLab, MockGitLabBuilder};

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::clock::ClockError;
 use crate::lifecycle::Phase;
-use crate::mock::{MockError, ScenarioPatch};
+use crate::mock::{FaultSpec, MockError, ScenarioPatch};
 use crate::model::{Project, Rejection, RuleMatch, Scenario};
 use crate::status::PipelineStatus;
 
@@ -224,4 +224,57 @@ impl Advance {
         let millis = i64::try_from(step.as_millis()).map_err(|_| too_far())?;
         Ok(SignedDuration::from_millis(millis))
     }
+}
+
+/// `POST /_mock/faults`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewFault {
+    #[serde(default)]
+    method: Option<String>,
+    path: String,
+    #[serde(default)]
+    status: Option<u16>,
+    #[serde(default)]
+    body: Option<serde_json::Value>,
+    #[serde(default)]
+    retry_after: Option<u64>,
+    #[serde(default)]
+    delay_ms: Option<u64>,
+    #[serde(default = "once")]
+    times: u32,
+}
+
+fn once() -> u32 {
+    1
+}
+
+impl NewFault {
+    /// The fault to arm, with its method in upper case; whether its values
+    /// make sense together is the domain's to check.
+    pub fn into_spec(self) -> Result<FaultSpec, ApiError> {
+        let method = match self.method.as_deref() {
+            None | Some("*") => None,
+            Some(method) if is_method_token(method) => Some(method.to_ascii_uppercase()),
+            Some(_) => {
+                return Err(ApiError::Unprocessable(
+                    "method is not an HTTP method".into(),
+                ));
+            }
+        };
+        Ok(FaultSpec {
+            method,
+            path: self.path,
+            status: self.status,
+            body: self.body,
+            retry_after: self.retry_after,
+            delay_ms: self.delay_ms,
+            times: self.times,
+        })
+    }
+}
+
+/// Whether `method` could be an HTTP method: letters only, a sane length.
+fn is_method_token(method: &str) -> bool {
+    (1..=16).contains(&method.len()) && method.bytes().all(|byte| byte.is_ascii_alphabetic())
 }

@@ -10,7 +10,7 @@ use super::Settings;
 use super::auth::member;
 use super::error::respond;
 use super::filters::{base_url, body, drained, raw_query, with};
-use super::handlers::{clock, control, scenarios};
+use super::handlers::{clock, control, scenarios, tooling};
 
 /// Every `/_mock` route.
 pub fn routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
@@ -26,6 +26,12 @@ pub fn routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
         .or(rule_routes(mock, settings))
         .unify()
         .or(project_routes(mock, settings))
+        .unify()
+        .or(journal_route(mock, settings))
+        .unify()
+        .or(fault_routes(mock, settings))
+        .unify()
+        .or(namespace_routes(settings))
         .unify()
         .boxed()
 }
@@ -89,7 +95,7 @@ fn pipeline_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)>
         .and(warp::get())
         .and(auth.clone())
         .and(raw_query())
-        .and(base_url(settings.public_url.clone()))
+        .and(base_url(settings))
         .and(with(mock.clone()))
         .then(control::list_pipelines);
     // DELETE /_mock/pipelines/:pipeline_id
@@ -207,4 +213,86 @@ fn project_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> 
         .then(control::put_project);
 
     list.or(create).unify().map(respond).boxed()
+}
+
+/// GET /_mock/requests
+fn journal_route(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    warp::path!("_mock" / "requests")
+        .and(warp::get())
+        .and(member(settings))
+        .and(raw_query())
+        .and(with(mock.clone()))
+        .then(tooling::requests)
+        .map(respond)
+        .boxed()
+}
+
+fn fault_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    let auth = member(settings);
+    let all = || warp::path!("_mock" / "faults");
+
+    // POST /_mock/faults
+    let create = all()
+        .and(warp::post())
+        .and(auth.clone())
+        .and(body())
+        .and(with(mock.clone()))
+        .then(tooling::create_fault);
+    // GET /_mock/faults
+    let list = all()
+        .and(warp::get())
+        .and(auth.clone())
+        .and(with(mock.clone()))
+        .then(tooling::list_faults);
+    // DELETE /_mock/faults
+    let clear = all()
+        .and(warp::delete())
+        .and(auth.clone())
+        .and(drained())
+        .and(with(mock.clone()))
+        .then(tooling::clear_faults);
+    // DELETE /_mock/faults/:fault_id
+    let delete = warp::path!("_mock" / "faults" / String)
+        .and(warp::delete())
+        .and(auth)
+        .and(drained())
+        .and(with(mock.clone()))
+        .then(tooling::delete_fault);
+
+    create
+        .or(list)
+        .unify()
+        .or(clear)
+        .unify()
+        .or(delete)
+        .unify()
+        .map(respond)
+        .boxed()
+}
+
+/// The root's routes over the named namespaces; inside a named namespace
+/// they do not exist, so one namespace cannot delete another.
+fn namespace_routes(settings: &Settings) -> BoxedFilter<(Response,)> {
+    let Some(directory) = settings.namespaces.clone() else {
+        return warp::any()
+            .and_then(|| async { Err::<Response, _>(warp::reject::not_found()) })
+            .boxed();
+    };
+    let auth = member(settings);
+
+    // GET /_mock/namespaces
+    let list = warp::path!("_mock" / "namespaces")
+        .and(warp::get())
+        .and(auth.clone())
+        .and(with(directory.clone()))
+        .then(tooling::list_namespaces);
+    // DELETE /_mock/namespaces/:name
+    let delete = warp::path!("_mock" / "namespaces" / String)
+        .and(warp::delete())
+        .and(auth)
+        .and(drained())
+        .and(with(directory))
+        .then(tooling::delete_namespace);
+
+    list.or(delete).unify().map(respond).boxed()
 }

@@ -46,13 +46,17 @@ pub fn content_type() -> impl Filter<Extract = (Option<String>,), Error = Reject
 }
 
 /// The scheme and authority the client used (`http://host:port`), from
-/// its `Host` header, so `web_url` points back where the client came from.
+/// its `Host` header, so `web_url` points back where the client came from,
+/// followed by the namespace's base path (`/ns/name`, or nothing at the
+/// root) so links lead back into the same namespace.
 pub fn base_url(
-    fallback: Arc<str>,
-) -> impl Filter<Extract = (Arc<str>,), Error = Rejection> + Clone {
+    settings: &super::Settings,
+) -> impl Filter<Extract = (Arc<str>,), Error = Rejection> + Clone + use<> {
+    let fallback: Arc<str> = Arc::from(format!("{}{}", settings.public_url, settings.base_path));
+    let base_path = settings.base_path.clone();
     warp::header::optional::<String>("host").map(move |host: Option<String>| {
         match host.filter(|host| is_authority(host)) {
-            Some(host) => Arc::from(format!("http://{host}")),
+            Some(host) => Arc::from(format!("http://{host}{base_path}")),
             None => fallback.clone(),
         }
     })

@@ -27,7 +27,7 @@ pub fn routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
 }
 
 fn triggers(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
-    let base = base_url(settings.public_url.clone());
+    let base = base_url(settings);
 
     // POST /projects/:id/trigger/pipeline
     let plain = warp::path!("projects" / String / "trigger" / "pipeline")
@@ -69,7 +69,7 @@ fn triggers(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
 
 fn pipeline_reads(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
     let member = project_member(settings);
-    let base = base_url(settings.public_url.clone());
+    let base = base_url(settings);
     let one = || warp::path!("projects" / String / "pipelines" / String);
 
     // GET /projects/:id/pipelines
@@ -128,7 +128,7 @@ fn pipeline_reads(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> 
 
 fn pipeline_writes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
     let member = project_member(settings);
-    let base = base_url(settings.public_url.clone());
+    let base = base_url(settings);
 
     // POST /projects/:id/pipeline
     let create = warp::path!("projects" / String / "pipeline")
@@ -177,7 +177,7 @@ fn pipeline_writes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)>
 
 fn project_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
     let member = project_member(settings);
-    let base = base_url(settings.public_url.clone());
+    let base = base_url(settings);
 
     // GET /projects/:id
     let project = warp::path!("projects" / String)

@@ -27,6 +27,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::{Reply, Response};
 
 use crate::mock::Mock;
+use crate::namespaces::Directory;
 
 pub use error::ApiError;
 pub use filters::MAX_BODY_BYTES;
@@ -45,6 +46,12 @@ pub struct Settings {
     /// Answer reads without credentials as GitLab does for a private
     /// project (404) instead of with the seed's 401.
     pub private_projects: bool,
+    /// The namespace's prefix (`/ns/name`), empty at the root; links the
+    /// mock prints carry it so a client following them stays inside.
+    pub base_path: Arc<str>,
+    /// The named namespaces, for the root's `/_mock/namespaces` routes;
+    /// `None` inside a named namespace, which cannot manage the others.
+    pub namespaces: Option<Arc<Directory>>,
 }
 
 impl Settings {
@@ -56,6 +63,8 @@ impl Settings {
             public_url: Arc::from(public_url),
             non_member_tokens: Arc::from(Vec::new()),
             private_projects: false,
+            base_path: Arc::from(""),
+            namespaces: None,
         }
     }
 }

@@ -55,12 +55,15 @@ impl Mock {
     }
 
     /// Back to a fresh database: no pipelines, projects, trigger tokens or
-    /// rules, only the presets, and system time.
+    /// rules, only the presets, and system time; the journal and the
+    /// faults are emptied too.
     pub fn reset(&self) -> Result<(), MockError> {
         self.clock.update(|_, _| {
             self.store.reset(&presets())?;
             Ok::<_, MockError>(ClockState::SYSTEM)
         })?;
+        self.journal.clear();
+        self.faults.clear();
         tracing::info!("mock reset to presets and system time");
         Ok(())
     }

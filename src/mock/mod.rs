@@ -13,9 +13,13 @@
 //! - `scenarios`: scenario rules and changes.
 //! - `access`: projects, trigger tokens and rules as records.
 //! - `clock`: moving time.
+//! - `journal`: the requests answered, for tests to assert on.
+//! - `faults`: scripted failures for the next matching requests.
 
 mod access;
 mod clock;
+mod faults;
+mod journal;
 mod pipelines;
 mod scenarios;
 mod trigger;
@@ -30,6 +34,10 @@ use crate::model::{Pipeline, Project, Rejection};
 use crate::store::{Store, StoreError};
 
 pub use clock::ClockReading;
+pub use faults::{
+    Fault, FaultSpec, Faults, MAX_DELAY_MS, MAX_RETRY_AFTER, MAX_TIMES, is_control_path,
+};
+pub use journal::{JOURNAL_LIMIT, Journal, JournalEntry, JournalFilter, Sighting};
 pub use pipelines::{ListFilter, MOCK_USERNAME, OrderBy, Scope};
 pub use scenarios::ScenarioPatch;
 pub use trigger::{Controls, CreateRequest, TriggerRequest, commit_sha};
@@ -139,12 +147,24 @@ pub struct ObservedPipeline {
 
 /// Choices that make the mock behave more like the seed or more like
 /// GitLab.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MockOptions {
     /// The status seed-shaped scenarios start in.
     pub initial_status: InitialStatus,
     /// Trigger tokens valid for every project.
     pub global_trigger_tokens: Vec<String>,
+    /// How many requests the journal keeps.
+    pub journal_limit: usize,
+}
+
+impl Default for MockOptions {
+    fn default() -> Self {
+        Self {
+            initial_status: InitialStatus::default(),
+            global_trigger_tokens: Vec::new(),
+            journal_limit: JOURNAL_LIMIT,
+        }
+    }
 }
 
 /// The mock's state and rules; cheap to clone.
@@ -153,6 +173,8 @@ pub struct Mock {
     store: Store,
     clock: Arc<VirtualClock>,
     options: Arc<MockOptions>,
+    journal: Arc<Journal>,
+    faults: Arc<Faults>,
 }
 
 impl Mock {
@@ -166,8 +188,20 @@ impl Mock {
         Self {
             store,
             clock,
+            journal: Arc::new(Journal::new(options.journal_limit)),
+            faults: Arc::new(Faults::default()),
             options: Arc::new(options),
         }
+    }
+
+    /// The requests this mock answered.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// The faults armed for the next requests.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
     }
 
     /// The project a route names; every reference names one (see [`ProjectRef`]).

@@ -9,13 +9,14 @@ pub mod control;
 pub mod pipelines;
 pub mod projects;
 pub mod scenarios;
+pub mod tooling;
 pub mod trigger;
 
 use serde::Serialize;
 use warp::http::StatusCode;
 use warp::reply::{Reply, Response};
 
-use crate::mock::ProjectRef;
+use crate::mock::{ObservedPipeline, ProjectRef, Sighting};
 
 use super::error::ApiError;
 
@@ -27,6 +28,17 @@ fn json_with_status(value: &impl Serialize, status: StatusCode) -> Response {
 /// `value` as JSON with 200.
 fn json(value: &impl Serialize) -> Response {
     warp::reply::json(value).into_response()
+}
+
+/// `response`, noting for the journal which pipeline it showed and the
+/// status the caller saw.
+fn sighted(mut response: Response, observed: &ObservedPipeline) -> Response {
+    response.extensions_mut().insert(Sighting {
+        project_id: Some(observed.project.id),
+        pipeline_id: Some(observed.pipeline.id),
+        pipeline_status: Some(observed.observation.status),
+    });
+    response
 }
 
 /// An empty 204.

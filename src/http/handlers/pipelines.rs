@@ -11,10 +11,10 @@ use warp::reply::Response;
 use crate::http::error::ApiError;
 use crate::http::pagination::{DEFAULT_PER_PAGE, MAX_PER_PAGE, PageLinks};
 use crate::http::views::{JobView, ListedPipeline, PipelineView, VariableView};
-use crate::mock::{ListFilter, Mock, OrderBy, ProjectRef, Scope};
+use crate::mock::{ListFilter, Mock, OrderBy, ProjectRef, Scope, Sighting};
 use crate::status::PipelineStatus;
 
-use super::{id_param, json, json_with_status, no_content, project_param};
+use super::{id_param, json, json_with_status, no_content, project_param, sighted};
 
 /// The project and pipeline a `…/pipelines/:pipeline_id…` route names.
 fn target(project: &str, pipeline: &str) -> Result<(ProjectRef, i64), ApiError> {
@@ -31,7 +31,8 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let (reference, id) = target(&project, &pipeline)?;
     let observed = mock.pipeline(&reference, id)?;
-    Ok(json(&PipelineView::with_metadata(&observed, &base_url)))
+    let response = json(&PipelineView::with_metadata(&observed, &base_url));
+    Ok(sighted(response, &observed))
 }
 
 /// `GET /projects/:id/pipelines/latest?ref=`
@@ -44,7 +45,8 @@ pub async fn latest(
     let reference = project_param(&project, "404 Project Not Found")?;
     let params = query_map(&query);
     let observed = mock.latest_pipeline(&reference, params.get("ref").map(String::as_str))?;
-    Ok(json(&PipelineView::with_metadata(&observed, &base_url)))
+    let response = json(&PipelineView::with_metadata(&observed, &base_url));
+    Ok(sighted(response, &observed))
 }
 
 /// `POST /projects/:id/pipelines/:pipeline_id/cancel`: 200 whatever the
@@ -57,7 +59,10 @@ pub async fn cancel(
 ) -> Result<Response, ApiError> {
     let (reference, id) = target(&project, &pipeline)?;
     let observed = mock.cancel_pipeline(&reference, id)?;
-    Ok(json(&PipelineView::new(&observed, &base_url)))
+    Ok(sighted(
+        json(&PipelineView::new(&observed, &base_url)),
+        &observed,
+    ))
 }
 
 /// `POST /projects/:id/pipelines/:pipeline_id/retry`: 201, a no-op when
@@ -70,9 +75,10 @@ pub async fn retry(
 ) -> Result<Response, ApiError> {
     let (reference, id) = target(&project, &pipeline)?;
     let observed = mock.retry_pipeline(&reference, id)?;
-    Ok(json_with_status(
-        &PipelineView::new(&observed, &base_url),
-        StatusCode::CREATED,
+    let view = PipelineView::new(&observed, &base_url);
+    Ok(sighted(
+        json_with_status(&view, StatusCode::CREATED),
+        &observed,
     ))
 }
 
@@ -97,7 +103,7 @@ pub async fn variables(
         .iter()
         .map(VariableView::from)
         .collect();
-    Ok(json(&views))
+    Ok(sighted(json(&views), &observed))
 }
 
 /// `GET /projects/:id/pipelines/:pipeline_id/jobs`: the pipeline's one job,
@@ -129,7 +135,7 @@ pub async fn jobs(
         total: Some(1),
         more: false,
     };
-    Ok(links.apply(json(&jobs)))
+    Ok(sighted(links.apply(json(&jobs)), &observed))
 }
 
 /// `GET /projects/:id/pipelines` with GitLab's filters and pagination.
@@ -158,7 +164,17 @@ pub async fn list(
         total: page.total,
         more: page.more,
     };
-    Ok(links.apply(json(&views)))
+    let mut response = links.apply(json(&views));
+    // An empty page names no pipeline to take the project from, and the
+    // journal gets no project id for it.
+    if let Some(first) = page.items.first() {
+        let sighting = Sighting {
+            project_id: Some(first.project.id),
+            ..Sighting::default()
+        };
+        response.extensions_mut().insert(sighting);
+    }
+    Ok(response)
 }
 
 /// A whole number as text, clamped into `u32`: a number too long for any

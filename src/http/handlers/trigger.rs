@@ -12,7 +12,7 @@ use crate::http::params::{self, request_fields};
 use crate::http::views::PipelineView;
 use crate::mock::Mock;
 
-use super::{json_with_status, percent_decode, project_param};
+use super::{json_with_status, percent_decode, project_param, sighted};
 
 /// What a trigger request carried besides its body.
 pub struct TriggerCall {
@@ -54,9 +54,10 @@ pub async fn trigger(
     let observed = mock
         .trigger(&project, request, call.caller == Caller::Member)
         .await?;
-    Ok(json_with_status(
-        &PipelineView::new(&observed, &base_url),
-        StatusCode::CREATED,
+    let view = PipelineView::new(&observed, &base_url);
+    Ok(sighted(
+        json_with_status(&view, StatusCode::CREATED),
+        &observed,
     ))
 }
 
@@ -82,8 +83,9 @@ pub async fn create(
     let project = project_param(&project, "404 Project Not Found")?;
 
     let observed = mock.create_pipeline(&project, request).await?;
-    Ok(json_with_status(
-        &PipelineView::new(&observed, &base_url),
-        StatusCode::CREATED,
+    let view = PipelineView::new(&observed, &base_url);
+    Ok(sighted(
+        json_with_status(&view, StatusCode::CREATED),
+        &observed,
     ))
 }

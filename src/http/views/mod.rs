@@ -9,10 +9,12 @@
 mod people;
 mod pipeline;
 mod records;
+mod tooling;
 
 pub use people::{ProjectView, PublicUserView, UserView};
 pub use pipeline::{JobView, ListedPipeline, PipelineView, VariableView};
 pub use records::{ClockView, ProjectRecordView, RuleView, ScenarioView, TriggerTokenView};
+pub use tooling::{FaultView, JournalEntryView, NamespaceView};
 
 use jiff::Timestamp;
 

@@ -1,0 +1,132 @@
+//! The journal: every request the mock answered, oldest first, so a test
+//! can assert how the system under test behaved (how often it polled, and
+//! that it stopped once the pipeline finished) instead of only what it
+//! ended up with.
+//!
+//! Entries live in memory, in a ring of [`JOURNAL_LIMIT`] entries by
+//! default: the oldest falls out when a new one comes in. A restart or a
+//! reset empties it. Writing each request to SQLite would put a write on
+//! every poll, the one request that must stay cheap.
+
+use std::collections::VecDeque;
+
+use jiff::Timestamp;
+use parking_lot::Mutex;
+
+use crate::status::PipelineStatus;
+
+/// How many entries the journal keeps unless told otherwise: a suite that
+/// polls a few pipelines for a while stays well inside it, and a runaway
+/// poller costs at most a few megabytes.
+pub const JOURNAL_LIMIT: usize = 10_000;
+
+/// What a handler learned about the request that only it knows: which
+/// project and pipeline the request was about, and the status the caller
+/// saw. Travels from the handler to the journal as a response extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sighting {
+    pub project_id: Option<i64>,
+    pub pipeline_id: Option<i64>,
+    pub pipeline_status: Option<PipelineStatus>,
+}
+
+/// One answered request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    /// Counts from 1 in each namespace and is never reused, even after
+    /// old entries fall out.
+    pub id: u64,
+    /// The mock's clock when the request arrived.
+    pub at: Timestamp,
+    /// The system's clock when the request arrived.
+    pub real_at: Timestamp,
+    pub method: String,
+    /// The path inside the namespace, as sent (still percent-encoded).
+    pub path: String,
+    pub query: Option<String>,
+    pub status_code: u16,
+    pub sighting: Sighting,
+    /// The fault that answered instead of the route, if one did.
+    pub fault_id: Option<u64>,
+}
+
+/// Which entries a reader wants; every field left `None` matches all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JournalFilter {
+    pub pipeline_id: Option<i64>,
+    pub project_id: Option<i64>,
+    /// Compared without regard to case.
+    pub method: Option<String>,
+    /// Entries whose `at` is this instant or later.
+    pub since: Option<Timestamp>,
+}
+
+impl JournalFilter {
+    fn matches(&self, entry: &JournalEntry) -> bool {
+        let sighting = entry.sighting;
+        self.pipeline_id
+            .is_none_or(|id| sighting.pipeline_id == Some(id))
+            && self
+                .project_id
+                .is_none_or(|id| sighting.project_id == Some(id))
+            && (self.method.as_ref())
+                .is_none_or(|method| method.eq_ignore_ascii_case(&entry.method))
+            && self.since.is_none_or(|since| entry.at >= since)
+    }
+}
+
+/// The bounded, shared list of entries.
+#[derive(Debug)]
+pub struct Journal {
+    state: Mutex<Entries>,
+}
+
+#[derive(Debug)]
+struct Entries {
+    next_id: u64,
+    limit: usize,
+    kept: VecDeque<JournalEntry>,
+}
+
+impl Journal {
+    /// An empty journal keeping at most `limit` entries (at least one).
+    pub fn new(limit: usize) -> Self {
+        let limit = limit.max(1);
+        Self {
+            state: Mutex::new(Entries {
+                next_id: 1,
+                limit,
+                kept: VecDeque::with_capacity(limit.min(1024)),
+            }),
+        }
+    }
+
+    /// Adds an entry, numbering it; the oldest entry goes if the journal
+    /// is full.
+    pub fn record(&self, mut entry: JournalEntry) {
+        let mut state = self.state.lock();
+        entry.id = state.next_id;
+        state.next_id += 1;
+        if state.kept.len() == state.limit {
+            state.kept.pop_front();
+        }
+        state.kept.push_back(entry);
+    }
+
+    /// The entries `filter` matches, oldest first.
+    pub fn entries(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
+        let state = self.state.lock();
+        state
+            .kept
+            .iter()
+            .filter(|entry| filter.matches(entry))
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets every entry; numbering goes on where it was, so an id seen
+    /// before a reset never names a different request after it.
+    pub fn clear(&self) {
+        self.state.lock().kept.clear();
+    }
+}

@@ -1,0 +1,213 @@
+//! The edge: what happens to every request before and after its route.
+//!
+//! In order, for each request the edge
+//! 1. picks the namespace from the path (`/ns/{name}/…`, or the root) and
+//!    takes the prefix off, so the namespace's routes see the same paths
+//!    at every base URL;
+//! 2. fires an armed fault that matches, which delays the answer, answers
+//!    in place of the route, or both;
+//! 3. lets the namespace's routes answer;
+//! 4. stamps the answer with the namespace's current time (`X-Mock-Now`);
+//! 5. writes the request to the namespace's journal.
+//!
+//! Doing this around the routes rather than inside them keeps every route
+//! unaware of namespaces, faults and the journal, and makes all three
+//! apply to every route alike, a 404 included.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use jiff::Timestamp;
+use warp::http::{HeaderValue, Method, Request, StatusCode, Uri};
+use warp::reply::{Reply, Response};
+
+use crate::clock::rfc3339_millis;
+use crate::http::{ApiError, MAX_BODY_BYTES};
+use crate::mock::{Fault, JournalEntry, Sighting};
+use crate::namespaces::{Namespace, NamespaceError, Namespaces, PREFIX};
+
+/// The header that carries the mock's clock on every answer, so a test's
+/// log shows virtual time beside each call.
+pub const NOW_HEADER: &str = "x-mock-now";
+
+/// The journal's own reads are not journaled: reading the journal must not
+/// change what it says.
+const JOURNAL_PATH: &str = "/_mock/requests";
+
+/// The service every connection runs; cheap to clone.
+#[derive(Clone)]
+pub struct Edge {
+    namespaces: Arc<Namespaces>,
+}
+
+impl Edge {
+    pub fn new(namespaces: Arc<Namespaces>) -> Self {
+        Self { namespaces }
+    }
+}
+
+impl hyper::service::Service<Request<Incoming>> for Edge {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        let namespaces = Arc::clone(&self.namespaces);
+        Box::pin(async move { Ok(answer(&namespaces, request).await) })
+    }
+}
+
+async fn answer(namespaces: &Namespaces, request: Request<Incoming>) -> Response {
+    match enter(namespaces, request) {
+        Ok((namespace, request)) => serve(&namespace, request).await,
+        Err(error) => {
+            let mut response = error.into_response();
+            stamp_now(&mut response, namespaces.root().mock().now());
+            response
+        }
+    }
+}
+
+/// The namespace a request addresses, and the request as that namespace's
+/// routes should see it.
+fn enter<B>(
+    namespaces: &Namespaces,
+    request: Request<B>,
+) -> Result<(Arc<Namespace>, Request<B>), ApiError> {
+    let Some(rest) = request.uri().path().strip_prefix(PREFIX) else {
+        return Ok((Arc::clone(namespaces.root()), request));
+    };
+    let (name, inner_path) = match rest.find('/') {
+        Some(slash) => rest.split_at(slash),
+        None => (rest, "/"),
+    };
+    if name.is_empty() {
+        return Err(ApiError::NoRoute);
+    }
+
+    let namespace = namespaces
+        .directory()
+        .get(name)
+        .map_err(|error| match error {
+            NamespaceError::InvalidName(_) => ApiError::BadRequest(error.to_string()),
+            _ => {
+                tracing::error!(%error, namespace = name, "cannot open namespace");
+                ApiError::Internal
+            }
+        })?;
+    let uri = inner_uri(request.uri(), inner_path)?;
+    let (mut parts, body) = request.into_parts();
+    parts.uri = uri;
+    Ok((namespace, Request::from_parts(parts, body)))
+}
+
+/// `uri` with its path replaced by `path` and its query kept.
+fn inner_uri(uri: &Uri, path: &str) -> Result<Uri, ApiError> {
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
+    path_and_query
+        .parse()
+        .map_err(|_| ApiError::BadRequest("request path is invalid".into()))
+}
+
+/// What the journal needs to know from the request, taken before the
+/// route consumes it.
+struct Arrival {
+    at: Timestamp,
+    real_at: Timestamp,
+    method: Method,
+    path: String,
+    query: Option<String>,
+}
+
+async fn serve(namespace: &Namespace, request: Request<Incoming>) -> Response {
+    let mock = namespace.mock();
+    let arrival = Arrival {
+        at: mock.now(),
+        real_at: Timestamp::now(),
+        method: request.method().clone(),
+        path: request.uri().path().to_owned(),
+        query: request.uri().query().map(String::from),
+    };
+
+    let fault = mock.faults().fire(arrival.method.as_str(), &arrival.path);
+    let mut response = match &fault {
+        Some(fault) => answer_with_fault(fault, namespace, request).await,
+        None => namespace.serve(request).await,
+    };
+
+    stamp_now(&mut response, mock.now());
+    if !(arrival.method == Method::GET && arrival.path == JOURNAL_PATH) {
+        mock.journal()
+            .record(journal_entry(arrival, &response, fault.as_ref()));
+    }
+    response
+}
+
+/// Waits out the fault's delay, then answers with its status, or lets the
+/// route answer when it has none.
+async fn answer_with_fault(
+    fault: &Fault,
+    namespace: &Namespace,
+    request: Request<Incoming>,
+) -> Response {
+    tracing::info!(id = fault.id, path = %request.uri().path(), "fault fired");
+    if let Some(delay) = fault.spec.delay_ms {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let Some(status) = fault.spec.status else {
+        return namespace.serve(request).await;
+    };
+
+    // Read the body the client sent before answering: hyper closes a
+    // connection whose request was not read to its end, and a client that
+    // reuses it, as every keep-alive client does, would find it gone.
+    let body = http_body_util::Limited::new(request.into_body(), MAX_BODY_BYTES);
+    let _ = body.collect().await;
+    fault_response(fault, status)
+}
+
+fn fault_response(fault: &Fault, status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = fault.spec.body.clone().unwrap_or_else(|| {
+        let reason = status.canonical_reason().unwrap_or("Fault");
+        serde_json::json!({ "message": format!("{} {reason}", status.as_u16()) })
+    });
+
+    let mut response = warp::reply::with_status(warp::reply::json(&body), status).into_response();
+    if let Some(seconds) = fault.spec.retry_after {
+        response.headers_mut().insert("retry-after", seconds.into());
+    }
+    response
+}
+
+fn stamp_now(response: &mut Response, now: Timestamp) {
+    if let Ok(value) = HeaderValue::from_str(&rfc3339_millis(now)) {
+        response.headers_mut().insert(NOW_HEADER, value);
+    }
+}
+
+fn journal_entry(arrival: Arrival, response: &Response, fault: Option<&Fault>) -> JournalEntry {
+    JournalEntry {
+        id: 0,
+        at: arrival.at,
+        real_at: arrival.real_at,
+        method: arrival.method.as_str().to_owned(),
+        path: arrival.path,
+        query: arrival.query,
+        status_code: response.status().as_u16(),
+        sighting: response
+            .extensions()
+            .get::<Sighting>()
+            .copied()
+            .unwrap_or_default(),
+        fault_id: fault.map(|fault| fault.id),
+    }
+}
