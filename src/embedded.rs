@@ -53,6 +53,7 @@
 //! ```
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -60,12 +61,17 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::clock::VirtualClock;
 use crate::config::DEFAULT_TOKEN;
 use crate::http::Settings;
 use crate::lifecycle::InitialStatus;
 use crate::mock::{ClockReading, JournalEntry, JournalFilter, Mock, MockError, MockOptions};
 use crate::namespaces::Namespaces;
 use crate::server::{Bound, StartError};
+use crate::store::Store;
+
+/// The database every embedded mock uses: its own, gone with it.
+const MEMORY: &str = ":memory:";
 
 /// A running mock, stopped when dropped.
 #[derive(Debug)]
@@ -85,6 +91,7 @@ pub struct MockGitLabBuilder {
     initial_status: InitialStatus,
     trigger_tokens: Vec<String>,
     allow_reset: bool,
+    journal_limit: usize,
 }
 
 impl Default for MockGitLabBuilder {
@@ -95,6 +102,7 @@ impl Default for MockGitLabBuilder {
             initial_status: InitialStatus::default(),
             trigger_tokens: Vec::new(),
             allow_reset: true,
+            journal_limit: crate::mock::JOURNAL_LIMIT,
         }
     }
 }
@@ -131,6 +139,12 @@ impl MockGitLabBuilder {
         self
     }
 
+    /// How many requests each namespace's journal keeps.
+    pub fn journal_limit(mut self, limit: usize) -> Self {
+        self.journal_limit = limit;
+        self
+    }
+
     /// Starts the server; panics with the reason if it cannot, as a test
     /// fixture that cannot start has nothing better to do.
     pub async fn start(self) -> MockGitLab {
@@ -152,10 +166,6 @@ impl MockGitLabBuilder {
 
         let namespaces = self.namespaces(addr)?;
         let mock = namespaces.root().mock().clone();
-        if let Some(at) = self.frozen_at {
-            mock.freeze_clock(Some(at))
-                .map_err(|error| StartError::Clock(error.to_string()))?;
-        }
 
         let bound = Bound::with_namespaces(listener, addr, namespaces);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -180,12 +190,21 @@ impl MockGitLabBuilder {
         let options = MockOptions {
             initial_status: self.initial_status,
             global_trigger_tokens: self.trigger_tokens.clone(),
-            ..MockOptions::default()
+            journal_limit: self.journal_limit,
         };
-        Namespaces::open(":memory:", settings, options).map_err(|source| StartError::Database {
-            path: ":memory:".into(),
+        let database = |source| StartError::Database {
+            path: MEMORY.into(),
             source,
-        })
+        };
+        let store = Store::open(MEMORY).map_err(database)?;
+        // Built frozen rather than frozen after the start: a freeze may not
+        // move the clock back, and a test's fixed instant is often past.
+        let clock = match self.frozen_at {
+            Some(at) => VirtualClock::frozen_at(at),
+            None => VirtualClock::system(),
+        };
+        let mock = Mock::with_options(store, Arc::new(clock), options.clone());
+        Ok(Namespaces::with_root_mock(MEMORY, mock, settings, options))
     }
 }
 

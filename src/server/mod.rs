@@ -26,8 +26,6 @@ pub use edge::NOW_HEADER;
 pub enum StartError {
     #[error("cannot open database {path:?}: {source}")]
     Database { path: String, source: StoreError },
-    #[error("cannot set the clock: {0}")]
-    Clock(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,

@@ -1,0 +1,151 @@
+//! Isolated namespaces under `/ns/{name}`.
+
+use serde_json::json;
+
+use crate::support::{Client, frozen};
+
+#[tokio::test]
+async fn namespaces_number_pipelines_and_keep_clocks_on_their_own() {
+    let gitlab = frozen().await;
+    let (a, b) = (
+        Client::namespace(&gitlab, "a"),
+        Client::namespace(&gitlab, "b"),
+    );
+    a.post_json(
+        "/_mock/clock/freeze",
+        json!({ "at": "2030-01-01T00:00:00Z" }),
+    )
+    .await;
+    b.post_json(
+        "/_mock/clock/freeze",
+        json!({ "at": "2030-01-01T00:00:00Z" }),
+    )
+    .await;
+
+    assert_eq!(a.trigger(7, 500).await.body["id"], 1);
+    assert_eq!(b.trigger(7, 10).await.body["id"], 1);
+    a.advance(300.0).await;
+
+    assert_eq!(a.status(7, 1).await.body["status"], "success");
+    assert_eq!(b.status(7, 1).await.body["status"], "running");
+    let b_clock = b.get("/_mock/clock").await;
+    assert_eq!(b_clock.body["now"], "2030-01-01T00:00:00.000Z");
+    assert_eq!(Client::root(&gitlab).status(7, 1).await.status, 404);
+}
+
+#[tokio::test]
+async fn scenarios_and_rules_stay_in_their_namespace() {
+    let gitlab = frozen().await;
+    let (a, b) = (
+        Client::namespace(&gitlab, "a"),
+        Client::namespace(&gitlab, "b"),
+    );
+    let scenario = json!({ "scenario_id": 4242, "name": "only in a", "terminal_after_seconds": 1 });
+
+    assert_eq!(a.post_json("/_mock/scenarios", scenario).await.status, 201);
+    let in_b = b.get("/_mock/scenarios").await;
+
+    let ids: Vec<i64> = (in_b.body.as_array().unwrap().iter())
+        .map(|scenario| scenario["scenario_id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.contains(&500), "b has the presets");
+    assert!(!ids.contains(&4242), "b does not see a's scenario");
+}
+
+#[tokio::test]
+async fn links_lead_back_into_the_namespace() {
+    let gitlab = frozen().await;
+    let a = Client::namespace(&gitlab, "team-1");
+    for _ in 0..3 {
+        a.trigger(3, 500).await;
+    }
+
+    let created = a.trigger(3, 500).await;
+    let listed = a.get("/api/v4/projects/3/pipelines?per_page=2").await;
+
+    let web_url = created.body["web_url"].as_str().unwrap();
+    assert!(
+        web_url.starts_with(&format!("{}/", gitlab.namespace_url("team-1"))),
+        "{web_url}"
+    );
+    let link = listed.header("link").unwrap();
+    let next = format!(
+        "<{}/api/v4/projects/3/pipelines?",
+        gitlab.namespace_url("team-1")
+    );
+    assert!(link.contains(&next), "{link}");
+}
+
+#[tokio::test]
+async fn the_root_lists_and_deletes_namespaces() {
+    let gitlab = frozen().await;
+    let root = Client::root(&gitlab);
+    Client::namespace(&gitlab, "beta").trigger(1, 500).await;
+    Client::namespace(&gitlab, "alpha")
+        .get("/_mock/clock")
+        .await;
+
+    let listed = root.get("/_mock/namespaces").await;
+    assert_eq!(
+        listed.body,
+        json!([
+            { "name": "alpha", "base_path": "/ns/alpha" },
+            { "name": "beta", "base_path": "/ns/beta" },
+        ])
+    );
+
+    assert_eq!(root.delete("/_mock/namespaces/beta").await.status, 204);
+    let after = root.get("/_mock/namespaces").await;
+    assert_eq!(
+        after.body,
+        json!([{ "name": "alpha", "base_path": "/ns/alpha" }])
+    );
+    let fresh = Client::namespace(&gitlab, "beta").status(1, 1).await;
+    assert_eq!(fresh.status, 404, "a deleted namespace comes back empty");
+}
+
+#[tokio::test]
+async fn namespace_mistakes_are_json_4xx() {
+    let gitlab = frozen().await;
+    let root = Client::root(&gitlab);
+
+    let unknown = root.delete("/_mock/namespaces/nobody").await;
+    let invalid = root.get("/ns/no.dots/_mock/clock").await;
+    let too_long = root
+        .get(&format!("/ns/{}/_mock/clock", "n".repeat(65)))
+        .await;
+    let nested = Client::namespace(&gitlab, "a")
+        .get("/_mock/namespaces")
+        .await;
+    let bare = root.get("/ns/").await;
+
+    assert_eq!(unknown.status, 404);
+    assert_eq!(
+        unknown.body,
+        json!({ "message": "404 Namespace Not Found" })
+    );
+    assert_eq!(invalid.status, 400);
+    assert!(invalid.body["error"].as_str().unwrap().contains("no.dots"));
+    assert_eq!(too_long.status, 400);
+    assert_eq!(nested.status, 404, "a namespace cannot manage the others");
+    assert_eq!(bare.status, 404);
+    for answer in [&unknown, &invalid, &too_long, &nested, &bare] {
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+    }
+}
+
+#[tokio::test]
+async fn reset_in_a_namespace_leaves_the_others_alone() {
+    let gitlab = frozen().await;
+    let (a, b) = (
+        Client::namespace(&gitlab, "a"),
+        Client::namespace(&gitlab, "b"),
+    );
+    a.trigger(1, 500).await;
+    b.trigger(1, 500).await;
+
+    assert_eq!(a.post_json("/_mock/reset", json!({})).await.status, 200);
+
+    assert_eq!(a.status(1, 1).await.status, 404);
+    assert_eq!(b.status(1, 1).await.status, 200);
+}
