@@ -127,12 +127,7 @@ impl Namespaces {
 
     /// Namespaces around an existing root mock.
     pub fn with_root_mock(db: &str, mock: Mock, settings: Settings, options: MockOptions) -> Self {
-        let directory = Arc::new(Directory {
-            storage: Storage::beside(db),
-            settings: settings.clone(),
-            options,
-            open: RwLock::new(BTreeMap::new()),
-        });
+        let directory = Arc::new(Directory::new(db, settings.clone(), options));
         let root_settings = Settings {
             namespaces: Some(Arc::clone(&directory)),
             ..settings
@@ -179,6 +174,17 @@ pub struct Directory {
 }
 
 impl Directory {
+    /// The named namespaces beside the root database `db` (in memory when
+    /// it is), each served with `settings` and `options`.
+    pub fn new(db: &str, settings: Settings, options: MockOptions) -> Self {
+        Self {
+            storage: Storage::beside(db),
+            settings,
+            options,
+            open: RwLock::new(BTreeMap::new()),
+        }
+    }
+
     /// The namespace `name`, opened or created if need be.
     pub fn get(&self, name: &str) -> Result<Arc<Namespace>, NamespaceError> {
         if let Some(namespace) = self.open.read().get(name) {

@@ -6,7 +6,7 @@ use super::support::{TestMock, authed};
 /// Every route the mock serves, as `(method, OpenAPI path)`: the
 /// GitLab-shaped routes bare and under `/api/v4`, then the `/_mock`
 /// routes.
-const SERVED: [(&str, &str); 49] = [
+const SERVED: [(&str, &str); 56] = [
     ("post", "/projects/{id}/trigger/pipeline"),
     ("post", "/projects/{id}/ref/{ref}/trigger/pipeline"),
     ("post", "/projects/{id}/pipeline"),
@@ -65,6 +65,13 @@ const SERVED: [(&str, &str); 49] = [
     ("post", "/_mock/clock/advance"),
     ("post", "/_mock/clock/resume"),
     ("post", "/_mock/reset"),
+    ("get", "/_mock/requests"),
+    ("get", "/_mock/faults"),
+    ("post", "/_mock/faults"),
+    ("delete", "/_mock/faults"),
+    ("delete", "/_mock/faults/{fault_id}"),
+    ("get", "/_mock/namespaces"),
+    ("delete", "/_mock/namespaces/{name}"),
 ];
 
 /// `(method, path)` of every operation in API.md's `paths` section.
@@ -109,6 +116,8 @@ fn concrete(path: &str) -> String {
         .replace("{scenario_id}", "1")
         .replace("{rule_id}", "1")
         .replace("{trigger_id}", "1")
+        .replace("{fault_id}", "1")
+        .replace("{name}", "team-a")
 }
 
 /// Each documented operation reaches a route: never the no-route 404 or a

@@ -11,6 +11,7 @@ use warp::test::RequestBuilder;
 use gitlab_mock::clock::VirtualClock;
 use gitlab_mock::http::{Settings, routes};
 use gitlab_mock::mock::{Mock, MockOptions};
+use gitlab_mock::namespaces::Directory;
 use gitlab_mock::store::Store;
 
 /// Where every test's clock starts.
@@ -56,6 +57,8 @@ impl TestMock {
         let mut options = MockOptions::default();
         configure(&mut settings, &mut options);
 
+        let directory = Directory::new(":memory:", settings.clone(), options.clone());
+        settings.namespaces = Some(Arc::new(directory));
         let store = Store::open(":memory:").unwrap();
         let clock = Arc::new(VirtualClock::frozen_at(start()));
         let mock = Mock::with_options(store, clock.clone(), options);

@@ -1,15 +1,16 @@
 //! End-to-end tests that spawn the real `gitlab-mock` binary and drive it
 //! over HTTP: with reqwest, with the seed documents' curl commands, with
-//! python-gitlab, with Kitware's Rust `gitlab` crate, and over a raw socket;
-//! python-gitlab, with Kitware's Rust `gitlab` crate, over a raw socket, and
-//! under a minute of load, and started on a database it cannot use.
-//! with schemathesis fuzzing API.md's OpenAPI document.
+//! python-gitlab and Kitware's Rust `gitlab` crate, over a raw socket,
+//! under a minute of load, with schemathesis fuzzing API.md's OpenAPI
+//! document, across kills and restarts, and started on a database it
+//! cannot use.
 
 mod connections;
 mod consistency;
 mod crash;
 mod flags;
 mod load;
+mod namespaces;
 mod python_gitlab;
 mod restart;
 mod rust_gitlab;
