@@ -36,6 +36,11 @@ pub const PREFIX: &str = "/ns/";
 /// The longest namespace name.
 pub const MAX_NAME_LEN: usize = 64;
 
+/// How many named namespaces may be open at once. Each holds a thread and
+/// two SQLite connections; past this, a runaway suite gets a clear refusal
+/// instead of exhausting the process's threads or file descriptors.
+pub const MAX_OPEN: usize = 1000;
+
 /// Why a namespace could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum NamespaceError {
@@ -43,6 +48,8 @@ pub enum NamespaceError {
     InvalidName(String),
     #[error("namespace {0:?} not found")]
     NotFound(String),
+    #[error("{MAX_OPEN} namespaces are open; delete some with DELETE /_mock/namespaces/{{name}}")]
+    TooMany,
     #[error("namespace store: {0}")]
     Store(#[from] StoreError),
     #[error("namespace files: {0}")]
@@ -200,6 +207,9 @@ impl Directory {
         let mut open = self.open.write();
         if let Some(namespace) = open.get(name) {
             return Ok(Arc::clone(namespace));
+        }
+        if open.len() >= MAX_OPEN {
+            return Err(NamespaceError::TooMany);
         }
         let namespace = Arc::new(self.create(name)?);
         open.insert(name.to_owned(), Arc::clone(&namespace));

@@ -20,6 +20,10 @@ use crate::status::PipelineStatus;
 /// poller costs at most a few megabytes.
 pub const JOURNAL_LIMIT: usize = 10_000;
 
+/// The longest path or query an entry keeps, in bytes; the rest is cut
+/// off, so ten thousand requests with 60 KiB URLs cannot hold 600 MB.
+pub const MAX_KEPT_TEXT: usize = 2048;
+
 /// What a handler learned about the request that only it knows: which
 /// project and pipeline the request was about, and the status the caller
 /// saw. Travels from the handler to the journal as a response extension.
@@ -41,8 +45,10 @@ pub struct JournalEntry {
     /// The system's clock when the request arrived.
     pub real_at: Timestamp,
     pub method: String,
-    /// The path inside the namespace, as sent (still percent-encoded).
+    /// The path inside the namespace, as sent (still percent-encoded), cut
+    /// to [`MAX_KEPT_TEXT`] bytes.
     pub path: String,
+    /// The query string, cut like the path.
     pub query: Option<String>,
     pub status_code: u16,
     pub sighting: Sighting,
@@ -104,6 +110,11 @@ impl Journal {
     /// Adds an entry, numbering it; the oldest entry goes if the journal
     /// is full.
     pub fn record(&self, mut entry: JournalEntry) {
+        cut(&mut entry.path);
+        if let Some(query) = &mut entry.query {
+            cut(query);
+        }
+
         let mut state = self.state.lock();
         entry.id = state.next_id;
         state.next_id += 1;
@@ -129,4 +140,17 @@ impl Journal {
     pub fn clear(&self) {
         self.state.lock().kept.clear();
     }
+}
+
+/// Shortens `text` to at most [`MAX_KEPT_TEXT`] bytes, on a character
+/// boundary (a raw path is ASCII, but a query may hold anything).
+fn cut(text: &mut String) {
+    if text.len() <= MAX_KEPT_TEXT {
+        return;
+    }
+    let mut end = MAX_KEPT_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
 }

@@ -37,7 +37,7 @@ pub use clock::ClockReading;
 pub use faults::{
     Fault, FaultSpec, Faults, MAX_DELAY_MS, MAX_RETRY_AFTER, MAX_TIMES, is_control_path,
 };
-pub use journal::{JOURNAL_LIMIT, Journal, JournalEntry, JournalFilter, Sighting};
+pub use journal::{JOURNAL_LIMIT, Journal, JournalEntry, JournalFilter, MAX_KEPT_TEXT, Sighting};
 pub use pipelines::{ListFilter, MOCK_USERNAME, OrderBy, Scope};
 pub use scenarios::ScenarioPatch;
 pub use trigger::{Controls, CreateRequest, TriggerRequest, commit_sha};

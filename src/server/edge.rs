@@ -95,6 +95,7 @@ fn enter<B>(
         .get(name)
         .map_err(|error| match error {
             NamespaceError::InvalidName(_) => ApiError::BadRequest(error.to_string()),
+            NamespaceError::TooMany => ApiError::Conflict(error.to_string()),
             _ => {
                 tracing::error!(%error, namespace = name, "cannot open namespace");
                 ApiError::Internal

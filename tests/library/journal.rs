@@ -142,3 +142,18 @@ async fn each_namespace_keeps_its_own_journal() {
         ["GET /in/root"]
     );
 }
+
+#[tokio::test]
+async fn long_paths_and_queries_are_cut_in_the_journal() {
+    let gitlab = frozen().await;
+    let client = Client::root(&gitlab);
+    let long = "a".repeat(10_000);
+    client.get(&format!("/{long}?q={long}")).await;
+
+    let entry = &client.get("/_mock/requests").await.body[0];
+
+    let limit = gitlab_mock::mock::MAX_KEPT_TEXT;
+    assert_eq!(entry["path"].as_str().unwrap().len(), limit);
+    assert_eq!(entry["query"].as_str().unwrap().len(), limit);
+    assert_eq!(entry["status_code"], 404);
+}

@@ -149,3 +149,26 @@ async fn reset_in_a_namespace_leaves_the_others_alone() {
     assert_eq!(a.status(1, 1).await.status, 404);
     assert_eq!(b.status(1, 1).await.status, 200);
 }
+
+#[tokio::test]
+async fn past_a_thousand_open_namespaces_a_new_one_is_refused_with_409() {
+    let gitlab = frozen().await;
+    let root = Client::root(&gitlab);
+    for n in 0..gitlab_mock::namespaces::MAX_OPEN {
+        let opened = root.get(&format!("/ns/n{n}/_mock/health")).await;
+        assert_eq!(opened.status, 200, "namespace {n}");
+    }
+
+    let refused = root.get("/ns/one-too-many/_mock/health").await;
+    root.delete("/_mock/namespaces/n0").await;
+    let after_delete = root.get("/ns/one-too-many/_mock/health").await;
+
+    assert_eq!(refused.status, 409);
+    assert!(
+        refused.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("DELETE /_mock/namespaces")
+    );
+    assert_eq!(after_delete.status, 200);
+}

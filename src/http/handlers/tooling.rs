@@ -97,7 +97,7 @@ fn namespace_error(error: NamespaceError) -> ApiError {
         NamespaceError::NotFound(_) | NamespaceError::InvalidName(_) => {
             ApiError::NotFound("404 Namespace Not Found")
         }
-        NamespaceError::Store(_) | NamespaceError::Files(_) => {
+        NamespaceError::TooMany | NamespaceError::Store(_) | NamespaceError::Files(_) => {
             tracing::error!(%error, "namespace files");
             ApiError::Internal
         }
