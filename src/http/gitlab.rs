@@ -156,8 +156,17 @@ fn pipeline_writes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)>
         .and(base)
         .and(with(mock.clone()))
         .then(pipelines::retry);
-    // DELETE /projects/:id/pipelines/:pipeline_id
+    // DELETE /projects/:id/pipelines/:pipeline_id. `latest` there is the
+    // path of `GET …/pipelines/latest`, which has no DELETE: a 405 naming
+    // GET in `Allow`, where GitLab would find the id invalid (400).
     let delete = warp::path!("projects" / String / "pipelines" / String)
+        .and_then(|project: String, pipeline: String| async move {
+            match pipeline.as_str() {
+                "latest" => Err(warp::reject::not_found()),
+                _ => Ok((project, pipeline)),
+            }
+        })
+        .untuple_one()
         .and(warp::delete())
         .and(member)
         .and(drained())

@@ -139,10 +139,14 @@ async fn serve(namespace: &Namespace, request: Request<Incoming>) -> Response {
     };
 
     let fault = mock.faults().fire(arrival.method.as_str(), &arrival.path);
+    let uri = request.uri().clone();
     let mut response = match &fault {
         Some(fault) => answer_with_fault(fault, namespace, request).await,
         None => namespace.serve(request).await,
     };
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        add_allow(&mut response, namespace, &uri).await;
+    }
 
     stamp_now(&mut response, mock.now());
     if !(arrival.method == Method::GET && arrival.path == JOURNAL_PATH) {
@@ -187,6 +191,35 @@ fn fault_response(fault: &Fault, status: u16) -> Response {
         response.headers_mut().insert("retry-after", seconds.into());
     }
     response
+}
+
+/// The methods a route may be asked about.
+const METHODS: [Method; 4] = [Method::GET, Method::POST, Method::PUT, Method::DELETE];
+
+/// Adds the `Allow` header a 405 owes the client (RFC 9110). Only the routes
+/// know which methods a path has, so they are asked: the same path with
+/// each method, without credentials, query or body. Every route checks its
+/// path, then its method, then the credentials or (the trigger) the
+/// parameters, before it reads or changes anything, so such a probe is
+/// refused before it has an effect, and only a 405 means the method is
+/// not there. A 405 is rare, so its four extra passes cost nothing that
+/// matters.
+async fn add_allow(response: &mut Response, namespace: &Namespace, uri: &Uri) {
+    let mut allowed = Vec::new();
+    for method in &METHODS {
+        let probe = Request::builder()
+            .method(method.clone())
+            .uri(uri.path())
+            .body(http_body_util::Empty::<bytes::Bytes>::new());
+        let Ok(probe) = probe else { continue };
+        let answer = namespace.serve(probe).await;
+        if answer.status() != StatusCode::METHOD_NOT_ALLOWED {
+            allowed.push(method.as_str());
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+        response.headers_mut().insert("allow", value);
+    }
 }
 
 fn stamp_now(response: &mut Response, now: Timestamp) {

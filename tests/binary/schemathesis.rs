@@ -49,31 +49,27 @@ const SEED: &str = "20261204";
 /// the coverage phase's boundary cases do not depend on it.
 const MAX_EXAMPLES: &str = "30";
 
-/// Every check schemathesis has, less two that do not apply here:
-///
-/// - `positive_data_acceptance` wants a 2xx for any request the schema
-///   allows. The mock's documented refusals depend on stored state or on
-///   rules across fields that OpenAPI 3.0 cannot state: a `scenario_id`
-///   that names no scenario (422), freezing the clock before its current
-///   instant (422) or advancing it past the year 9999 (422), `phases`
-///   together with `terminal_after_seconds` (422), a scenario that rejects
-///   (400 `message.base`), and a trigger's `ref` and `token`, which must
-///   come from the query string or the body (400 when neither has one).
-///   Every one of those answers is still checked against the document by
-///   the other checks.
-/// - `unsupported_method` wants the `Allow` header RFC 9110 asks of a 405.
-///   The mock answers an undocumented method with the documented 405 JSON
-///   but without `Allow`: only the route table knows a path's methods, and
-///   the error renderer that writes every 405 does not see it. Left out
-///   until the routes send `Allow`.
-const EXCLUDED_CHECKS: &str = "positive_data_acceptance,unsupported_method";
+/// Every check schemathesis has, less one that does not apply here:
+/// `positive_data_acceptance` wants a 2xx for any request the schema
+/// allows. The mock's documented refusals depend on stored state or on
+/// rules across fields that OpenAPI 3.0 cannot state: a `scenario_id`
+/// that names no scenario (422), freezing the clock before its current
+/// instant (422) or advancing it past the year 9999 (422), `phases`
+/// together with `terminal_after_seconds` (422), a scenario that rejects
+/// (400 `message.base`), and a trigger's `ref` and `token`, which must
+/// come from the query string or the body (400 when neither has one).
+/// Every one of those answers is still checked against the document by
+/// the other checks.
+const EXCLUDED_CHECKS: &str = "positive_data_acceptance";
 
-/// The only configuration that the CLI cannot say. schemathesis 4.32.5's
-/// dependency analysis links the plain trigger's 201 to the ref form with
-/// `$request.path.ref`, a path parameter the plain trigger does not have,
-/// and reports those invented links as an error of the whole run. The ref
-/// form (bare and under `/api/v4`) is therefore left out of the stateful
-/// phase alone; the examples, coverage and fuzzing phases still exercise it.
+/// What the CLI cannot say, per operation:
+///
+/// - schemathesis 4.32.5's dependency analysis links the plain trigger's
+///   201 to the ref form with `$request.path.ref`, a path parameter the
+///   plain trigger does not have, and reports those invented links as an
+///   error of the whole run. The ref form (bare and under `/api/v4`) is
+///   therefore left out of the stateful phase alone; the examples,
+///   coverage and fuzzing phases still exercise it.
 const CONFIG: &str = r#"
 [[operations]]
 include-path-regex = "/ref/\\{ref\\}/trigger/pipeline$"

@@ -3,6 +3,7 @@
 //! embedded [`gitlab_mock::MockGitLab`] that serves them, over real HTTP
 //! on `127.0.0.1`.
 
+mod allow;
 mod faults;
 mod handle;
 mod journal;
