@@ -65,7 +65,10 @@ use crate::clock::VirtualClock;
 use crate::config::DEFAULT_TOKEN;
 use crate::http::Settings;
 use crate::lifecycle::InitialStatus;
-use crate::mock::{ClockReading, JournalEntry, JournalFilter, Mock, MockError, MockOptions};
+use crate::mock::{
+    ClockReading, Fault, FaultSpec, JournalEntry, JournalFilter, Mock, MockError, MockOptions,
+};
+use crate::model::{Rule, RuleMatch, Scenario};
 use crate::namespaces::Namespaces;
 use crate::server::{Bound, StartError};
 use crate::store::Store;
@@ -276,6 +279,37 @@ impl MockGitLab {
     /// The requests the root namespace answered, oldest first.
     pub fn requests(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
         self.mock.journal().entries(filter)
+    }
+
+    /// Every scenario, presets included.
+    pub fn scenarios(&self) -> Result<Vec<Scenario>, MockError> {
+        self.mock.scenarios()
+    }
+
+    /// Adds a scenario for triggers to name by `scenario_id`.
+    pub fn add_scenario(&self, scenario: Scenario) -> Result<Scenario, MockError> {
+        self.mock.create_scenario(scenario)
+    }
+
+    /// Every rule, in the order triggers try them.
+    pub fn rules(&self) -> Result<Vec<Rule>, MockError> {
+        self.mock.rules()
+    }
+
+    /// Makes triggers that match `matching` follow `scenario_id`, at most
+    /// `times` times (always when `None`).
+    pub fn add_rule(
+        &self,
+        matching: RuleMatch,
+        scenario_id: i64,
+        times: Option<i64>,
+    ) -> Result<Rule, MockError> {
+        self.mock.create_rule(matching, scenario_id, times)
+    }
+
+    /// Arms a fault for the next matching requests.
+    pub fn add_fault(&self, spec: FaultSpec) -> Result<Fault, MockError> {
+        self.mock.faults().add(spec)
     }
 }
 

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use gitlab_mock::MockGitLab;
-use gitlab_mock::mock::JournalFilter;
+use gitlab_mock::mock::{FaultSpec, JournalFilter};
+use gitlab_mock::model::{RuleMatch, Scenario};
 
 use crate::support::{Client, frozen, start};
 
@@ -78,4 +79,37 @@ async fn dropping_the_handle_stops_the_server() {
 
     let after = reqwest::Client::new().get(&url).send().await;
     assert!(after.is_err(), "still answering after drop: {after:?}");
+}
+
+#[tokio::test]
+async fn scenarios_rules_and_faults_are_set_without_http() {
+    let gitlab = frozen().await;
+    let client = Client::root(&gitlab);
+    let scenario = Scenario::seed(4321, "ten seconds", Some(10));
+    gitlab.add_scenario(scenario.clone()).unwrap();
+    let matching = RuleMatch {
+        git_ref: Some("main".into()),
+        ..RuleMatch::default()
+    };
+    gitlab.add_rule(matching, 4321, Some(1)).unwrap();
+    let fault = FaultSpec {
+        method: Some("GET".into()),
+        path: "/api/v4/user".into(),
+        status: Some(503),
+        body: None,
+        retry_after: None,
+        delay_ms: None,
+        times: 1,
+    };
+    gitlab.add_fault(fault).unwrap();
+
+    let form = [("token", "T"), ("ref", "main")];
+    let path = "/api/v4/projects/1/trigger/pipeline";
+    let created = client.send(client.request(reqwest::Method::POST, path).form(&form)).await;
+    let user = client.get("/api/v4/user").await;
+
+    assert!(gitlab.scenarios().unwrap().contains(&scenario));
+    assert_eq!(created.body["scenario_id"], 4321);
+    assert_eq!(gitlab.rules().unwrap()[0].used, 1);
+    assert_eq!(user.status, 503);
 }
