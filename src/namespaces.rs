@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::RwLock;
 use warp::filters::BoxedFilter;
@@ -50,6 +50,10 @@ pub enum NamespaceError {
     NotFound(String),
     #[error("{MAX_OPEN} namespaces are open; delete some with DELETE /_mock/namespaces/{{name}}")]
     TooMany,
+    #[error("namespace {0:?} is being opened; try again")]
+    Opening(String),
+    #[error("namespace cannot be opened: {0}")]
+    Unavailable(String),
     #[error("namespace store: {0}")]
     Store(#[from] StoreError),
     #[error("namespace files: {0}")]
@@ -170,6 +174,12 @@ impl Storage {
     }
 }
 
+/// A namespace being opened, or open. The map's lock is held only to find
+/// or add a slot; the file is opened inside the slot, outside that lock, so
+/// opening one namespace holds up only the requests that name it. A failed
+/// open keeps its reason.
+type Slot = Arc<OnceLock<Result<Arc<Namespace>, String>>>;
+
 /// The named namespaces: the open ones, and the files of those not opened
 /// since the last start.
 #[derive(Debug)]
@@ -177,7 +187,7 @@ pub struct Directory {
     storage: Storage,
     settings: Settings,
     options: MockOptions,
-    open: RwLock<BTreeMap<String, Arc<Namespace>>>,
+    open: RwLock<BTreeMap<String, Slot>>,
 }
 
 impl Directory {
@@ -192,46 +202,76 @@ impl Directory {
         }
     }
 
-    /// The namespace `name`, opened or created if need be.
+    /// The namespace `name` names, opened or created if need be.
     pub fn get(&self, name: &str) -> Result<Arc<Namespace>, NamespaceError> {
-        if let Some(namespace) = self.open.read().get(name) {
-            return Ok(Arc::clone(namespace));
-        }
-        if !is_valid_name(name) {
-            return Err(NamespaceError::InvalidName(name.to_owned()));
-        }
+        let name = canonical(name).ok_or_else(|| NamespaceError::InvalidName(name.to_owned()))?;
+        let slot = self.slot(&name)?;
 
-        // Opened under the write lock, so two first requests at once open
-        // the file once. Opening takes a few milliseconds, once per
-        // namespace per run.
+        let opened = slot.get_or_init(|| {
+            let namespace = self.create(&name).map_err(|error| error.to_string())?;
+            tracing::info!(namespace = %name, "namespace opened");
+            Ok(Arc::new(namespace))
+        });
+        match opened {
+            Ok(namespace) => Ok(Arc::clone(namespace)),
+            Err(reason) => {
+                self.forget(&name, &slot);
+                Err(NamespaceError::Unavailable(reason.clone()))
+            }
+        }
+    }
+
+    /// The slot for `name`, added empty when there is none.
+    fn slot(&self, name: &str) -> Result<Slot, NamespaceError> {
+        if let Some(slot) = self.open.read().get(name) {
+            return Ok(Arc::clone(slot));
+        }
         let mut open = self.open.write();
-        if let Some(namespace) = open.get(name) {
-            return Ok(Arc::clone(namespace));
+        if let Some(slot) = open.get(name) {
+            return Ok(Arc::clone(slot));
         }
         if open.len() >= MAX_OPEN {
             return Err(NamespaceError::TooMany);
         }
-        let namespace = Arc::new(self.create(name)?);
-        open.insert(name.to_owned(), Arc::clone(&namespace));
-        tracing::info!(namespace = name, "namespace opened");
-        Ok(namespace)
+        let slot = Slot::default();
+        open.insert(name.to_owned(), Arc::clone(&slot));
+        Ok(slot)
+    }
+
+    /// Drops a slot whose open failed, so the next request tries again.
+    fn forget(&self, name: &str, failed: &Slot) {
+        let mut open = self.open.write();
+        if open.get(name).is_some_and(|slot| Arc::ptr_eq(slot, failed)) {
+            open.remove(name);
+        }
     }
 
     fn create(&self, name: &str) -> Result<Namespace, NamespaceError> {
-        let path = match &self.storage {
-            Storage::Memory => ":memory:".to_owned(),
-            Storage::Folder(folder) => {
-                std::fs::create_dir_all(folder)?;
-                database_file(folder, name).to_string_lossy().into_owned()
-            }
+        let mock = match &self.storage {
+            Storage::Memory => open_mock(":memory:", self.options.clone())?,
+            Storage::Folder(folder) => self.open_file(folder, name)?,
         };
-        let mock = open_mock(&path, self.options.clone())?;
         let settings = Settings {
             base_path: Arc::from(format!("{PREFIX}{name}")),
             namespaces: None,
             ..self.settings.clone()
         };
         Ok(Namespace::new(Some(name.to_owned()), mock, settings))
+    }
+
+    /// Opens the namespace's file; a file this attempt created is removed
+    /// again when the open fails (out of file descriptors, say), so a
+    /// failure leaves no namespace behind to be listed.
+    fn open_file(&self, folder: &Path, name: &str) -> Result<Mock, NamespaceError> {
+        std::fs::create_dir_all(folder)?;
+        let database = database_file(folder, name);
+        let existed = database.exists();
+
+        let opened = open_mock(&database.to_string_lossy(), self.options.clone());
+        if opened.is_err() && !existed {
+            let _ = remove_files(folder, name);
+        }
+        Ok(opened?)
     }
 
     /// Every namespace, open or only on disk, by name.
@@ -247,23 +287,35 @@ impl Directory {
 
     /// Closes the namespace and deletes its data. Requests already inside
     /// it finish against the closed store; the next request that names it
-    /// starts a fresh one.
+    /// starts a fresh one. The map stays locked until the files are gone,
+    /// so no request can open the old files in between.
     pub fn delete(&self, name: &str) -> Result<(), NamespaceError> {
-        if !is_valid_name(name) {
-            return Err(NamespaceError::NotFound(name.to_owned()));
-        }
+        let name = canonical(name).ok_or_else(|| NamespaceError::NotFound(name.to_owned()))?;
 
-        let was_open = self.open.write().remove(name).is_some();
+        let mut open = self.open.write();
+        let slot = open.get(&name).cloned();
+        if slot.as_ref().is_some_and(|slot| slot.get().is_none()) {
+            return Err(NamespaceError::Opening(name));
+        }
+        let was_open = open.remove(&name).is_some();
         let had_files = match &self.storage {
             Storage::Memory => false,
-            Storage::Folder(folder) => remove_files(folder, name)?,
+            Storage::Folder(folder) => remove_files(folder, &name)?,
         };
+        drop(open);
+
         if !was_open && !had_files {
-            return Err(NamespaceError::NotFound(name.to_owned()));
+            return Err(NamespaceError::NotFound(name));
         }
-        tracing::info!(namespace = name, "namespace deleted");
+        tracing::info!(namespace = %name, "namespace deleted");
         Ok(())
     }
+}
+
+/// The name a namespace is kept under: names are case-insensitive, as on
+/// the file systems that cannot tell `A.db` from `a.db`.
+fn canonical(name: &str) -> Option<String> {
+    is_valid_name(name).then(|| name.to_ascii_lowercase())
 }
 
 fn database_file(folder: &Path, name: &str) -> PathBuf {
@@ -281,7 +333,8 @@ fn names_on_disk(folder: &Path) -> Result<Vec<String>, NamespaceError> {
     for entry in entries {
         let file_name = entry?.file_name();
         let stem = file_name.to_str().and_then(|file| file.strip_suffix(".db"));
-        names.extend(stem.filter(|stem| is_valid_name(stem)).map(String::from));
+        let canonical = stem.filter(|stem| canonical(stem).as_deref() == Some(*stem));
+        names.extend(canonical.map(String::from));
     }
     Ok(names)
 }

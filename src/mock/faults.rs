@@ -142,6 +142,9 @@ fn validate(spec: &FaultSpec) -> Result<(), MockError> {
     if !spec.path.starts_with('/') {
         return invalid("path must start with /");
     }
+    if spec.path.contains('?') {
+        return invalid("path is matched without the query string, so it cannot hold one");
+    }
     if is_control_path(&spec.path) {
         return invalid("faults cannot match /_mock routes");
     }

@@ -18,11 +18,15 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Frame, Incoming, SizeHint};
 use jiff::Timestamp;
+use warp::http::header::CONNECTION;
 use warp::http::{HeaderValue, Method, Request, StatusCode, Uri};
 use warp::reply::{Reply, Response};
 
@@ -95,7 +99,9 @@ fn enter<B>(
         .get(name)
         .map_err(|error| match error {
             NamespaceError::InvalidName(_) => ApiError::BadRequest(error.to_string()),
-            NamespaceError::TooMany => ApiError::Conflict(error.to_string()),
+            NamespaceError::TooMany | NamespaceError::Opening(_) => {
+                ApiError::Conflict(error.to_string())
+            }
             _ => {
                 tracing::error!(%error, namespace = name, "cannot open namespace");
                 ApiError::Internal
@@ -129,6 +135,7 @@ struct Arrival {
 }
 
 async fn serve(namespace: &Namespace, request: Request<Incoming>) -> Response {
+    let (request, body_read) = tracked(request);
     let mock = namespace.mock();
     let arrival = Arrival {
         at: mock.now(),
@@ -149,11 +156,66 @@ async fn serve(namespace: &Namespace, request: Request<Incoming>) -> Response {
     }
 
     stamp_now(&mut response, mock.now());
-    if !(arrival.method == Method::GET && arrival.path == JOURNAL_PATH) {
+    if !body_read.load(Ordering::Acquire) {
+        // hyper closes a connection whose request body was left unread, as
+        // on a 404, a 405 or a 401 that came before the body; saying so
+        // lets a keep-alive client open a new one instead of failing on
+        // the closed one.
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    if !(arrival.method == Method::GET && is_journal_path(&arrival.path)) {
         mock.journal()
             .record(journal_entry(arrival, &response, fault.as_ref()));
     }
     response
+}
+
+fn is_journal_path(path: &str) -> bool {
+    path.strip_suffix('/').unwrap_or(path) == JOURNAL_PATH
+}
+
+/// The request with its body wrapped to tell, through the flag, whether
+/// it was read to its end; a request without a body counts as read.
+fn tracked(request: Request<Incoming>) -> (Request<TrackedBody>, Arc<AtomicBool>) {
+    let (parts, body) = request.into_parts();
+    let finished = Arc::new(AtomicBool::new(body.is_end_stream()));
+    let body = TrackedBody {
+        inner: body,
+        finished: Arc::clone(&finished),
+    };
+    (Request::from_parts(parts, body), finished)
+}
+
+/// A request body that raises a flag once its last frame has been read.
+pub struct TrackedBody {
+    inner: Incoming,
+    finished: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for TrackedBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(context);
+        if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.finished.store(true, Ordering::Release);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Waits out the fault's delay, then answers with its status, or lets the
@@ -161,7 +223,7 @@ async fn serve(namespace: &Namespace, request: Request<Incoming>) -> Response {
 async fn answer_with_fault(
     fault: &Fault,
     namespace: &Namespace,
-    request: Request<Incoming>,
+    request: Request<TrackedBody>,
 ) -> Response {
     tracing::info!(id = fault.id, path = %request.uri().path(), "fault fired");
     if let Some(delay) = fault.spec.delay_ms {
@@ -210,7 +272,7 @@ async fn add_allow(response: &mut Response, namespace: &Namespace, uri: &Uri) {
         let probe = Request::builder()
             .method(method.clone())
             .uri(uri.path())
-            .body(http_body_util::Empty::<bytes::Bytes>::new());
+            .body(http_body_util::Empty::<Bytes>::new());
         let Ok(probe) = probe else { continue };
         let answer = namespace.serve(probe).await;
         if answer.status() != StatusCode::METHOD_NOT_ALLOWED {

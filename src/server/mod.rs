@@ -120,6 +120,9 @@ impl Bound {
                 },
                 () = &mut shutdown => break,
             };
+            // No header read timeout: hyper's also runs while a keep-alive
+            // connection waits for its next request, and a client polling
+            // every minute would find its connection closed under it.
             let connection =
                 http1::Builder::new().serve_connection(TokioIo::new(stream), edge.clone());
             let connection = graceful.watch(connection);

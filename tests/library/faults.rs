@@ -170,3 +170,16 @@ async fn nonsense_faults_are_refused() {
     assert_eq!(broken.status, 400);
     assert_eq!(client.get("/_mock/faults").await.body, json!([]));
 }
+
+#[tokio::test]
+async fn a_fault_path_with_a_query_is_refused() {
+    let gitlab = frozen().await;
+    let client = Client::root(&gitlab);
+
+    let answer = client
+        .post_json("/_mock/faults", json!({ "path": "/x?a=1", "status": 500 }))
+        .await;
+
+    assert_eq!(answer.status, 422);
+    assert!(answer.body["message"].as_str().unwrap().contains("query"));
+}

@@ -105,7 +105,9 @@ async fn scenarios_rules_and_faults_are_set_without_http() {
 
     let form = [("token", "T"), ("ref", "main")];
     let path = "/api/v4/projects/1/trigger/pipeline";
-    let created = client.send(client.request(reqwest::Method::POST, path).form(&form)).await;
+    let created = client
+        .send(client.request(reqwest::Method::POST, path).form(&form))
+        .await;
     let user = client.get("/api/v4/user").await;
 
     assert!(gitlab.scenarios().unwrap().contains(&scenario));

@@ -157,3 +157,12 @@ async fn long_paths_and_queries_are_cut_in_the_journal() {
     assert_eq!(entry["query"].as_str().unwrap().len(), limit);
     assert_eq!(entry["status_code"], 404);
 }
+
+#[tokio::test]
+async fn journal_reads_with_a_trailing_slash_are_not_journaled_either() {
+    let gitlab = frozen().await;
+    let client = Client::root(&gitlab);
+    client.get("/_mock/requests/").await;
+
+    assert_eq!(client.get("/_mock/requests/").await.body, json!([]));
+}

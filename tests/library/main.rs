@@ -4,6 +4,7 @@
 //! on `127.0.0.1`.
 
 mod allow;
+mod connections;
 mod faults;
 mod handle;
 mod journal;

@@ -172,3 +172,74 @@ async fn past_a_thousand_open_namespaces_a_new_one_is_refused_with_409() {
     );
     assert_eq!(after_delete.status, 200);
 }
+
+#[tokio::test]
+async fn names_are_case_insensitive() {
+    let gitlab = frozen().await;
+    let upper = Client::namespace(&gitlab, "Team-A");
+    upper.trigger(1, 500).await;
+
+    let lower = Client::namespace(&gitlab, "team-a").status(1, 1).await;
+    let listed = Client::root(&gitlab).get("/_mock/namespaces").await;
+
+    assert_eq!(lower.status, 200);
+    assert_eq!(
+        listed.body,
+        json!([{ "name": "team-a", "base_path": "/ns/team-a" }])
+    );
+}
+
+#[tokio::test]
+async fn relative_paths_carry_the_prefix_too() {
+    let gitlab = frozen().await;
+    let created = Client::namespace(&gitlab, "rel").trigger(5, 500).await;
+
+    let status = &created.body["detailed_status"];
+
+    assert_eq!(
+        status["details_path"],
+        "/ns/rel/mock/project-5/-/pipelines/1"
+    );
+    assert_eq!(
+        status["favicon"],
+        "/ns/rel/assets/ci_favicons/favicon_status_running.png"
+    );
+}
+
+/// Deleting while triggers pour into the namespace never answers a 5xx:
+/// each trigger lands in the old namespace or in a fresh one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_under_load_never_fails_a_request() {
+    let gitlab = frozen().await;
+    for round in 0..10 {
+        let name = format!("busy-{round}");
+        let client = std::sync::Arc::new(Client::namespace(&gitlab, &name));
+        client.trigger(1, 500).await;
+
+        let load: Vec<_> = (0..4)
+            .map(|_| {
+                let client = std::sync::Arc::clone(&client);
+                tokio::spawn(async move {
+                    let mut statuses = Vec::new();
+                    for _ in 0..20 {
+                        statuses.push(client.trigger(1, 500).await.status);
+                    }
+                    statuses
+                })
+            })
+            .collect();
+        let deleted = Client::root(&gitlab)
+            .delete(&format!("/_mock/namespaces/{name}"))
+            .await;
+
+        assert!(
+            matches!(deleted.status, 204 | 409),
+            "delete answered {}",
+            deleted.status
+        );
+        for task in load {
+            let statuses = task.await.unwrap();
+            assert!(statuses.iter().all(|status| *status == 201), "{statuses:?}");
+        }
+    }
+}

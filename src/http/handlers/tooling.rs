@@ -97,7 +97,11 @@ fn namespace_error(error: NamespaceError) -> ApiError {
         NamespaceError::NotFound(_) | NamespaceError::InvalidName(_) => {
             ApiError::NotFound("404 Namespace Not Found")
         }
-        NamespaceError::TooMany | NamespaceError::Store(_) | NamespaceError::Files(_) => {
+        NamespaceError::Opening(_) => ApiError::Conflict(error.to_string()),
+        NamespaceError::TooMany
+        | NamespaceError::Unavailable(_)
+        | NamespaceError::Store(_)
+        | NamespaceError::Files(_) => {
             tracing::error!(%error, "namespace files");
             ApiError::Internal
         }

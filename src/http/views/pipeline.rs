@@ -44,17 +44,29 @@ impl<'a> BasicPipeline<'a> {
             source: pipeline.source.as_str(),
             created_at: rfc3339_millis(pipeline.created_at()),
             updated_at: rfc3339_millis(observed.observation.updated_at),
-            web_url: format!("{base_url}{}", details_path(observed)),
+            web_url: format!("{base_url}{}", pipeline_page(observed)),
         }
     }
 }
 
 /// `/namespace/project/-/pipelines/:id`, GitLab's page for the pipeline.
-fn details_path(observed: &ObservedPipeline) -> String {
+fn pipeline_page(observed: &ObservedPipeline) -> String {
     format!(
         "/{}/-/pipelines/{}",
         observed.project.path, observed.pipeline.id
     )
+}
+
+/// The path part of `base_url`: `/ns/name` inside a namespace, empty at
+/// the root. GitLab's own relative paths (`details_path`, `favicon`) start
+/// with it, as they start with a GitLab's relative URL root.
+fn root_path(base_url: &str) -> &str {
+    let authority_on = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest);
+    authority_on
+        .find('/')
+        .map_or("", |slash| &authority_on[slash..])
 }
 
 /// One item of `GET /projects/:id/pipelines` (PipelineBasicWithMetadata).
@@ -116,7 +128,7 @@ impl<'a> PipelineView<'a> {
             duration: seen.duration(),
             queued_duration: seen.queued_duration(pipeline.created_at()),
             coverage: None,
-            detailed_status: DetailedStatus::new(seen.status, details_path(observed)),
+            detailed_status: DetailedStatus::new(seen.status, root_path(base_url), observed),
             name: None,
             variables: pipeline.variable_map(),
             scenario_id: pipeline.scenario_id,
@@ -149,7 +161,8 @@ pub struct DetailedStatus {
 }
 
 impl DetailedStatus {
-    pub fn new(status: PipelineStatus, details_path: String) -> Self {
+    /// The status of `observed`, with paths under `root` (see [`root_path`]).
+    pub fn new(status: PipelineStatus, root: &str, observed: &ObservedPipeline) -> Self {
         let (text, label, icon, group, favicon) = presentation(status);
         Self {
             icon,
@@ -158,9 +171,9 @@ impl DetailedStatus {
             group,
             tooltip: label,
             has_details: true,
-            details_path,
+            details_path: format!("{root}{}", pipeline_page(observed)),
             illustration: None,
-            favicon: format!("/assets/ci_favicons/favicon_{favicon}.png"),
+            favicon: format!("{root}/assets/ci_favicons/favicon_{favicon}.png"),
         }
     }
 }
