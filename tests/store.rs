@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 
 use gitlab_mock::lifecycle::{InitialStatus, Timeline};
-use gitlab_mock::model::{NewPipeline, Project, RuleMatch, Source};
+use gitlab_mock::model::{NewPipeline, Project, RuleMatch, Source, VariableType};
 use gitlab_mock::presets::presets;
 use gitlab_mock::status::PipelineStatus;
 use gitlab_mock::store::{
@@ -275,4 +275,27 @@ fn projects_and_tokens_are_read_back_on_open() {
     assert_eq!(store.project_by_id(42).unwrap(), project(42, "team/app"));
     assert_eq!(store.project_by_path("team/app").unwrap().unwrap().id, 42);
     assert_eq!(store.trigger_access(42, "glptt-a"), access(Some(42), true));
+}
+
+/// A pipeline written before typed variables existed, with only the seed's
+/// map of variables, reads back with them as env variables.
+#[tokio::test]
+async fn variables_of_seed_rows_are_read_from_the_map() {
+    let scratch = ScratchDb::new("seed-variables");
+    {
+        let store = Store::open(&scratch.path()).unwrap();
+        fill(&store, 1).await;
+    }
+    let old = rusqlite::Connection::open(scratch.path()).unwrap();
+    old.execute_batch(
+        r#"UPDATE pipelines SET variables_typed_json = NULL, variables_json = '{"A":"1"}'"#,
+    )
+    .unwrap();
+    drop(old);
+
+    let store = Store::open(&scratch.path()).unwrap();
+    let (pipeline, _) = store.pipeline_with_project(1).unwrap().unwrap();
+
+    assert_eq!(pipeline.variable_map(), [("A", "1")].into_iter().collect());
+    assert_eq!(pipeline.variables[0].variable_type, VariableType::EnvVar);
 }

@@ -131,8 +131,7 @@ impl Store {
 pub(super) struct EncodedPipeline {
     new: NewPipeline,
     first_status: PipelineStatus,
-    env: String,
-    typed: String,
+    variables: String,
     phases: String,
     created_at: String,
     settled: Settled,
@@ -157,20 +156,16 @@ impl Settled {
 }
 
 impl EncodedPipeline {
+    /// Variables are written once, as the typed list; the seed's map of
+    /// env variables (`variables_json`) is left `NULL`, as it says nothing
+    /// the list does not, and is read only from rows written before the
+    /// list existed.
     fn new(new: NewPipeline) -> Result<Self, StoreError> {
-        let env: BTreeMap<&str, &str> = new
-            .variables
-            .iter()
-            .filter(|variable| variable.variable_type == VariableType::EnvVar)
-            .map(|variable| (variable.key.as_str(), variable.value.as_str()))
-            .collect();
-        let env = json_text(&env)?;
         let run = Run::new(new.timeline.clone(), new.created_at);
         Ok(Self {
             first_status: at_creation(&run).status,
             settled: Settled::of(&run),
-            env,
-            typed: json_text(&new.variables)?,
+            variables: json_text(&new.variables)?,
             phases: json_text(&new.timeline.phases)?,
             created_at: timestamp_text(new.created_at),
             new,
@@ -185,10 +180,10 @@ impl EncodedPipeline {
     ) -> Result<(), StoreError> {
         let new = &self.new;
         let mut statement = conn.prepare_cached(
-            "INSERT INTO pipelines (iid, project_id, ref, sha, source, status, variables_json,
+            "INSERT INTO pipelines (iid, project_id, ref, sha, source, status,
                  variables_typed_json, scenario_id, terminal_after_seconds, terminal_status,
                  phases_json, created_at, updated_at, settled_ms, settled_status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)",
         )?;
         statement.execute(params![
             iid,
@@ -197,8 +192,7 @@ impl EncodedPipeline {
             new.sha,
             new.source.as_str(),
             self.first_status,
-            self.env,
-            self.typed,
+            self.variables,
             scenario_id,
             new.timeline.total_seconds(),
             new.timeline.terminal_status,
