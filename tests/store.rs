@@ -277,6 +277,55 @@ fn projects_and_tokens_are_read_back_on_open() {
     assert_eq!(store.trigger_access(42, "glptt-a"), access(Some(42), true));
 }
 
+/// A database from before migration 4, with the full index on
+/// `scenario_id`, migrates to the partial one, which deleting a scenario
+/// then searches instead of scanning every pipeline.
+#[tokio::test]
+async fn deleting_a_scenario_searches_the_partial_index() {
+    let scratch = ScratchDb::new("partial-index");
+    let named = {
+        let store = Store::open(&scratch.path()).unwrap();
+        fill(&store, 3).await;
+        let generation = store.generation();
+        let named = store.insert_pipeline(new_pipeline(Some(5)), generation);
+        named.await.unwrap().unwrap().id
+    };
+    let old = rusqlite::Connection::open(scratch.path()).unwrap();
+    old.execute_batch(
+        "DROP INDEX pipelines_by_scenario;
+         CREATE INDEX pipelines_by_scenario ON pipelines(scenario_id);
+         PRAGMA user_version = 3;",
+    )
+    .unwrap();
+    drop(old);
+
+    let store = Store::open(&scratch.path()).unwrap();
+    let reader = rusqlite::Connection::open(scratch.path()).unwrap();
+    let plan: String = reader
+        .query_row(
+            "EXPLAIN QUERY PLAN UPDATE pipelines SET scenario_id = NULL WHERE scenario_id = 5",
+            [],
+            |row| row.get(3),
+        )
+        .unwrap();
+    let partial: String = reader
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'pipelines_by_scenario'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(store.delete_scenario(5).unwrap());
+
+    assert!(plan.contains("INDEX pipelines_by_scenario"), "{plan}");
+    assert!(
+        partial.ends_with("WHERE scenario_id IS NOT NULL"),
+        "{partial}"
+    );
+    let (pipeline, _) = store.pipeline_with_project(named).unwrap().unwrap();
+    assert_eq!(pipeline.scenario_id, None);
+}
+
 /// A pipeline written before typed variables existed, with only the seed's
 /// map of variables, reads back with them as env variables.
 #[tokio::test]
