@@ -209,25 +209,24 @@ pub fn validate_trigger(fields: &Fields) -> Result<(), ApiError> {
 }
 
 /// Reads a trigger whose parameters [`validate_trigger`] accepted. Variable
-/// values that are not strings get GitLab's second, separate check.
-pub fn read_trigger(fields: &Fields) -> Result<TriggerRequest, ApiError> {
-    validate_trigger(fields)?;
+/// values that are not strings get GitLab's second, separate check. The
+/// fields, less the token, become the request's `parameters` as they are,
+/// without a copy.
+pub fn read_trigger(mut fields: Fields) -> Result<TriggerRequest, ApiError> {
+    validate_trigger(&fields)?;
     let mut ignored = Vec::new();
+    let git_ref = required_text(&fields, "ref", true, &mut ignored).unwrap_or_default();
+    let variables = string_map(optional_object(&fields, "variables", &mut ignored))?;
+    let controls = controls(&fields)?;
+    let token = required_text(&fields, "token", false, &mut ignored).unwrap_or_default();
+    fields.remove("token");
     Ok(TriggerRequest {
-        token: required_text(fields, "token", false, &mut ignored).unwrap_or_default(),
-        git_ref: required_text(fields, "ref", true, &mut ignored).unwrap_or_default(),
-        variables: string_map(optional_object(fields, "variables", &mut ignored))?,
-        parameters: fields
-            .iter()
-            .filter(|(name, _)| *name != "token")
-            .map(clone_pair)
-            .collect(),
-        controls: controls(fields)?,
+        token,
+        git_ref,
+        variables,
+        parameters: fields,
+        controls,
     })
-}
-
-fn clone_pair((name, value): (&String, &Value)) -> (String, Value) {
-    (name.clone(), value.clone())
 }
 
 /// Reads `POST /projects/:id/pipeline`: `ref`, and `variables` as GitLab's

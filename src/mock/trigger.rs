@@ -62,14 +62,14 @@ impl Mock {
     pub async fn trigger(
         &self,
         reference: &ProjectRef,
-        request: TriggerRequest,
+        mut request: TriggerRequest,
         authenticated: bool,
     ) -> Result<ObservedPipeline, MockError> {
         let project = self.project(reference)?;
         self.authorize_trigger(&project, &request.token, authenticated)?;
 
         let mut variables = env_variables(&request.variables);
-        variables.push(trigger_payload(reference, &request));
+        variables.push(trigger_payload(reference, &mut request.parameters));
         let plan = self.plan(
             &project,
             &request.git_ref,
@@ -255,9 +255,10 @@ fn env_variables(variables: &BTreeMap<String, String>) -> Vec<Variable> {
 }
 
 /// GitLab stores the trigger's parameters, all but the token, as the file
-/// variable `TRIGGER_PAYLOAD`.
-fn trigger_payload(reference: &ProjectRef, request: &TriggerRequest) -> Variable {
-    let mut payload = request.parameters.clone();
+/// variable `TRIGGER_PAYLOAD`; they are taken from the request, which needs
+/// them for nothing else.
+fn trigger_payload(reference: &ProjectRef, parameters: &mut Map<String, Value>) -> Variable {
+    let mut payload = std::mem::take(parameters);
     payload.insert("id".into(), Value::from(reference.as_text()));
     Variable {
         key: "TRIGGER_PAYLOAD".into(),
