@@ -207,7 +207,7 @@ impl Mock {
         variables: Vec<Variable>,
         plan: Plan,
     ) -> Result<ObservedPipeline, MockError> {
-        let new = NewPipeline {
+        let mut new = NewPipeline {
             project_id: project.id,
             sha: commit_sha(project.id, &git_ref),
             git_ref,
@@ -215,18 +215,17 @@ impl Mock {
             variables,
             scenario_id: plan.scenario_id,
             timeline: plan.timeline.map_err(MockError::Refused)?,
-            created_at: self.clock.now(),
+            created_at: jiff::Timestamp::UNIX_EPOCH,
         };
         // A reset between reading the clock and writing moves the clock back;
-        // read it again rather than store a pipeline from the future.
+        // the store hands the pipeline back, and it is written again at the
+        // clock's new reading rather than stored from the future.
         let pipeline = loop {
             let generation = self.store.generation();
-            let new = NewPipeline {
-                created_at: self.clock.now(),
-                ..new.clone()
-            };
-            if let Some(pipeline) = self.store.insert_pipeline(new, generation).await? {
-                break pipeline;
+            new.created_at = self.clock.now();
+            match self.store.try_insert_pipeline(new, generation).await? {
+                Ok(pipeline) => break pipeline,
+                Err(returned) => new = returned,
             }
         };
         tracing::debug!(id = pipeline.id, project = project.id, "pipeline created");

@@ -40,6 +40,17 @@ impl Store {
         new: NewPipeline,
         generation: u64,
     ) -> Result<Option<Pipeline>, StoreError> {
+        Ok(self.try_insert_pipeline(new, generation).await?.ok())
+    }
+
+    /// [`Store::insert_pipeline`], handing the new pipeline back instead
+    /// of `None` when a reset came in between, so that the caller can
+    /// write it again without having kept a copy.
+    pub async fn try_insert_pipeline(
+        &self,
+        new: NewPipeline,
+        generation: u64,
+    ) -> Result<Result<Pipeline, NewPipeline>, StoreError> {
         let row = EncodedPipeline::new(new)?;
         self.shared.committer.submit(row, generation).await
     }
@@ -205,13 +216,19 @@ impl EncodedPipeline {
     }
 }
 
-/// Inserts one new pipeline inside the caller's transaction and returns it
-/// as stored, with its id and iid.
+/// What the database chose for a pipeline it stored.
+pub(super) struct Written {
+    id: i64,
+    iid: i64,
+    scenario_id: Option<i64>,
+}
+
+/// Inserts one new pipeline inside the caller's transaction.
 pub(super) fn write_pipeline(
     conn: &Connection,
     row: &EncodedPipeline,
     iids: &mut IidCounters,
-) -> Result<Pipeline, StoreError> {
+) -> Result<Written, StoreError> {
     let new = &row.new;
     let iid = iids.next(conn, new.project_id)?;
     let scenario_id = match row.write(conn, iid, new.scenario_id) {
@@ -221,18 +238,35 @@ pub(super) fn write_pipeline(
         }
         written => written.map(|()| new.scenario_id)?,
     };
-
-    Ok(Pipeline {
+    Ok(Written {
         id: conn.last_insert_rowid(),
         iid,
-        project_id: new.project_id,
-        git_ref: new.git_ref.clone(),
-        sha: new.sha.clone(),
-        source: new.source,
-        variables: new.variables.clone(),
         scenario_id,
-        run: Run::new(new.timeline.clone(), new.created_at),
     })
+}
+
+impl EncodedPipeline {
+    /// The pipeline as stored, made of the row's own values (moved, not
+    /// copied) and what the database chose.
+    pub(super) fn into_pipeline(self, written: Written) -> Pipeline {
+        let new = self.new;
+        Pipeline {
+            id: written.id,
+            iid: written.iid,
+            project_id: new.project_id,
+            git_ref: new.git_ref,
+            sha: new.sha,
+            source: new.source,
+            variables: new.variables,
+            scenario_id: written.scenario_id,
+            run: Run::new(new.timeline, new.created_at),
+        }
+    }
+
+    /// The new pipeline this row was encoded from.
+    pub(super) fn into_new(self) -> NewPipeline {
+        self.new
+    }
 }
 
 fn read_with_project(
