@@ -5,10 +5,12 @@
 use jiff::Timestamp;
 
 use gitlab_mock::lifecycle::{InitialStatus, Timeline};
-use gitlab_mock::model::{NewPipeline, RuleMatch, Source};
+use gitlab_mock::model::{NewPipeline, Project, RuleMatch, Source, VariableType};
 use gitlab_mock::presets::presets;
 use gitlab_mock::status::PipelineStatus;
-use gitlab_mock::store::{COUNT_LIMIT, PipelineQuery, ProjectListing, SettledFilter, Store};
+use gitlab_mock::store::{
+    COUNT_LIMIT, PipelineQuery, ProjectListing, SettledFilter, Store, TriggerAccess,
+};
 
 fn new_pipeline(scenario_id: Option<i64>) -> NewPipeline {
     NewPipeline {
@@ -183,4 +185,166 @@ async fn the_settlement_migration_fills_old_rows() {
     assert!(settled.moving.is_empty());
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A scratch directory for a database file, removed when dropped.
+struct ScratchDb(std::path::PathBuf);
+
+impl ScratchDb {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("gitlab-mock-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn path(&self) -> String {
+        self.0.join("mock.db").to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn project(id: i64, path: &str) -> Project {
+    Project {
+        id,
+        path: path.into(),
+        default_branch: "main".into(),
+    }
+}
+
+fn access(token_project: Option<i64>, project_has_tokens: bool) -> TriggerAccess {
+    TriggerAccess {
+        token_project,
+        project_has_tokens,
+    }
+}
+
+/// Projects and trigger tokens, which triggers read from memory, follow
+/// every write to them: a project put over another's id or path, a path
+/// registered on first use, a token created and deleted, a reset.
+#[test]
+fn projects_and_tokens_follow_their_writes() {
+    let store = Store::open(":memory:").unwrap();
+    let created: Timestamp = "2026-12-03T10:00:00Z".parse().unwrap();
+    store.put_project(&project(7, "team/app")).unwrap();
+    store.put_project(&project(8, "team/app")).unwrap();
+    let token = store
+        .insert_trigger_token(8, "glptt-a", "", created)
+        .unwrap()
+        .unwrap();
+    store
+        .insert_trigger_token(8, "glptt-b", "", created)
+        .unwrap();
+
+    assert_eq!(store.project_by_id(7).unwrap(), Project::implicit(7));
+    assert_eq!(store.project_by_path("team/app").unwrap().unwrap().id, 8);
+    assert_eq!(store.trigger_access(8, "glptt-a"), access(Some(8), true));
+    assert_eq!(store.trigger_access(7, "glptt-a"), access(Some(8), false));
+    assert!(store.delete_trigger_token(8, token.id).unwrap());
+    assert_eq!(store.trigger_access(8, "glptt-a"), access(None, true));
+    let registered = store.project_by_path("team/new").unwrap().unwrap();
+    assert_eq!(registered.id, 9);
+    assert_eq!(store.project_by_id(9).unwrap(), registered);
+
+    store.reset(&presets()).unwrap();
+    assert_eq!(store.trigger_access(8, "glptt-b"), access(None, false));
+    assert_eq!(store.project_by_id(8).unwrap(), Project::implicit(8));
+    assert_eq!(store.project_by_path("team/new").unwrap().unwrap().id, 1);
+}
+
+/// A store opened on an existing file knows the projects and trigger
+/// tokens written before.
+#[test]
+fn projects_and_tokens_are_read_back_on_open() {
+    let scratch = ScratchDb::new("directory");
+    let created: Timestamp = "2026-12-03T10:00:00Z".parse().unwrap();
+    {
+        let store = Store::open(&scratch.path()).unwrap();
+        store.put_project(&project(42, "team/app")).unwrap();
+        store
+            .insert_trigger_token(42, "glptt-a", "", created)
+            .unwrap();
+    }
+
+    let store = Store::open(&scratch.path()).unwrap();
+
+    assert_eq!(store.project_by_id(42).unwrap(), project(42, "team/app"));
+    assert_eq!(store.project_by_path("team/app").unwrap().unwrap().id, 42);
+    assert_eq!(store.trigger_access(42, "glptt-a"), access(Some(42), true));
+}
+
+/// A database from before migration 4, with the full index on
+/// `scenario_id`, migrates to the partial one, which deleting a scenario
+/// then searches instead of scanning every pipeline.
+#[tokio::test]
+async fn deleting_a_scenario_searches_the_partial_index() {
+    let scratch = ScratchDb::new("partial-index");
+    let named = {
+        let store = Store::open(&scratch.path()).unwrap();
+        fill(&store, 3).await;
+        let generation = store.generation();
+        let named = store.insert_pipeline(new_pipeline(Some(5)), generation);
+        named.await.unwrap().unwrap().id
+    };
+    let old = rusqlite::Connection::open(scratch.path()).unwrap();
+    old.execute_batch(
+        "DROP INDEX pipelines_by_scenario;
+         CREATE INDEX pipelines_by_scenario ON pipelines(scenario_id);
+         PRAGMA user_version = 3;",
+    )
+    .unwrap();
+    drop(old);
+
+    let store = Store::open(&scratch.path()).unwrap();
+    let reader = rusqlite::Connection::open(scratch.path()).unwrap();
+    let plan: String = reader
+        .query_row(
+            "EXPLAIN QUERY PLAN UPDATE pipelines SET scenario_id = NULL WHERE scenario_id = 5",
+            [],
+            |row| row.get(3),
+        )
+        .unwrap();
+    let partial: String = reader
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'pipelines_by_scenario'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(store.delete_scenario(5).unwrap());
+
+    assert!(plan.contains("INDEX pipelines_by_scenario"), "{plan}");
+    assert!(
+        partial.ends_with("WHERE scenario_id IS NOT NULL"),
+        "{partial}"
+    );
+    let (pipeline, _) = store.pipeline_with_project(named).unwrap().unwrap();
+    assert_eq!(pipeline.scenario_id, None);
+}
+
+/// A pipeline written before typed variables existed, with only the seed's
+/// map of variables, reads back with them as env variables.
+#[tokio::test]
+async fn variables_of_seed_rows_are_read_from_the_map() {
+    let scratch = ScratchDb::new("seed-variables");
+    {
+        let store = Store::open(&scratch.path()).unwrap();
+        fill(&store, 1).await;
+    }
+    let old = rusqlite::Connection::open(scratch.path()).unwrap();
+    old.execute_batch(
+        r#"UPDATE pipelines SET variables_typed_json = NULL, variables_json = '{"A":"1"}'"#,
+    )
+    .unwrap();
+    drop(old);
+
+    let store = Store::open(&scratch.path()).unwrap();
+    let (pipeline, _) = store.pipeline_with_project(1).unwrap().unwrap();
+
+    assert_eq!(pipeline.variable_map(), [("A", "1")].into_iter().collect());
+    assert_eq!(pipeline.variables[0].variable_type, VariableType::EnvVar);
 }

@@ -200,34 +200,33 @@ pub fn validate_trigger(fields: &Fields) -> Result<(), ApiError> {
     let mut problems = Vec::new();
     required_text(fields, "ref", true, &mut problems);
     required_text(fields, "token", false, &mut problems);
-    optional_object(fields, "variables", &mut problems);
-    optional_object(fields, "inputs", &mut problems);
+    check_object(fields, "variables", &mut problems);
+    check_object(fields, "inputs", &mut problems);
     match problems.is_empty() {
         true => Ok(()),
         false => Err(ApiError::BadRequest(problems.join(", "))),
     }
 }
 
-/// Reads a trigger whose parameters [`validate_trigger`] accepted. Variable
-/// values that are not strings get GitLab's second, separate check.
-pub fn read_trigger(fields: &Fields) -> Result<TriggerRequest, ApiError> {
-    validate_trigger(fields)?;
+/// Reads a trigger whose parameters [`validate_trigger`] accepted (the
+/// handler checks them first, since GitLab's 403 for pipeline hooks comes
+/// between the two). Variable values that are not strings get GitLab's
+/// second, separate check. The fields, less the token, become the
+/// request's `parameters` as they are, without a copy.
+pub fn read_trigger(mut fields: Fields) -> Result<TriggerRequest, ApiError> {
     let mut ignored = Vec::new();
+    let git_ref = required_text(&fields, "ref", true, &mut ignored).unwrap_or_default();
+    let variables = string_map(optional_object(&fields, "variables", &mut ignored))?;
+    let controls = controls(&fields)?;
+    let token = required_text(&fields, "token", false, &mut ignored).unwrap_or_default();
+    fields.remove("token");
     Ok(TriggerRequest {
-        token: required_text(fields, "token", false, &mut ignored).unwrap_or_default(),
-        git_ref: required_text(fields, "ref", true, &mut ignored).unwrap_or_default(),
-        variables: string_map(optional_object(fields, "variables", &mut ignored))?,
-        parameters: fields
-            .iter()
-            .filter(|(name, _)| *name != "token")
-            .map(clone_pair)
-            .collect(),
-        controls: controls(fields)?,
+        token,
+        git_ref,
+        variables,
+        parameters: fields,
+        controls,
     })
-}
-
-fn clone_pair((name, value): (&String, &Value)) -> (String, Value) {
-    (name.clone(), value.clone())
 }
 
 /// Reads `POST /projects/:id/pipeline`: `ref`, and `variables` as GitLab's
@@ -277,6 +276,16 @@ fn required_text(
         return None;
     }
     Some(text)
+}
+
+/// Notes a problem when `name` is present and not an object, without
+/// copying it.
+fn check_object(fields: &Fields, name: &str, problems: &mut Vec<String>) {
+    if let Some(value) = fields.get(name)
+        && !matches!(value, Value::Null | Value::Object(_))
+    {
+        problems.push(format!("{name} is invalid"));
+    }
 }
 
 fn optional_object(

@@ -62,14 +62,14 @@ impl Mock {
     pub async fn trigger(
         &self,
         reference: &ProjectRef,
-        request: TriggerRequest,
+        mut request: TriggerRequest,
         authenticated: bool,
     ) -> Result<ObservedPipeline, MockError> {
         let project = self.project(reference)?;
         self.authorize_trigger(&project, &request.token, authenticated)?;
 
         let mut variables = env_variables(&request.variables);
-        variables.push(trigger_payload(reference, &request));
+        variables.push(trigger_payload(reference, &mut request.parameters));
         let plan = self.plan(
             &project,
             &request.git_ref,
@@ -124,7 +124,7 @@ impl Mock {
         {
             return Ok(());
         }
-        let access = self.store.trigger_access(project.id, token)?;
+        let access = self.store.trigger_access(project.id, token);
         if let Some(owner) = access.token_project {
             return match owner == project.id {
                 true => Ok(()),
@@ -207,7 +207,7 @@ impl Mock {
         variables: Vec<Variable>,
         plan: Plan,
     ) -> Result<ObservedPipeline, MockError> {
-        let new = NewPipeline {
+        let mut new = NewPipeline {
             project_id: project.id,
             sha: commit_sha(project.id, &git_ref),
             git_ref,
@@ -215,18 +215,17 @@ impl Mock {
             variables,
             scenario_id: plan.scenario_id,
             timeline: plan.timeline.map_err(MockError::Refused)?,
-            created_at: self.clock.now(),
+            created_at: jiff::Timestamp::UNIX_EPOCH,
         };
         // A reset between reading the clock and writing moves the clock back;
-        // read it again rather than store a pipeline from the future.
+        // the store hands the pipeline back, and it is written again at the
+        // clock's new reading rather than stored from the future.
         let pipeline = loop {
             let generation = self.store.generation();
-            let new = NewPipeline {
-                created_at: self.clock.now(),
-                ..new.clone()
-            };
-            if let Some(pipeline) = self.store.insert_pipeline(new, generation).await? {
-                break pipeline;
+            new.created_at = self.clock.now();
+            match self.store.try_insert_pipeline(new, generation).await? {
+                Ok(pipeline) => break pipeline,
+                Err(returned) => new = returned,
             }
         };
         tracing::debug!(id = pipeline.id, project = project.id, "pipeline created");
@@ -255,9 +254,10 @@ fn env_variables(variables: &BTreeMap<String, String>) -> Vec<Variable> {
 }
 
 /// GitLab stores the trigger's parameters, all but the token, as the file
-/// variable `TRIGGER_PAYLOAD`.
-fn trigger_payload(reference: &ProjectRef, request: &TriggerRequest) -> Variable {
-    let mut payload = request.parameters.clone();
+/// variable `TRIGGER_PAYLOAD`; they are taken from the request, which needs
+/// them for nothing else.
+fn trigger_payload(reference: &ProjectRef, parameters: &mut Map<String, Value>) -> Variable {
+    let mut payload = std::mem::take(parameters);
     payload.insert("id".into(), Value::from(reference.as_text()));
     Variable {
         key: "TRIGGER_PAYLOAD".into(),

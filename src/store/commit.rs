@@ -20,18 +20,21 @@ use parking_lot::Mutex;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use crate::model::Pipeline;
+use crate::model::{NewPipeline, Pipeline};
 
 use super::StoreError;
-use super::pipelines::{EncodedPipeline, IidCounters, write_pipeline};
+use super::pipelines::{EncodedPipeline, IidCounters, Written, write_pipeline};
 
 /// The most inserts one transaction takes; the rest wait for the next, so
 /// the writer lock is never held for long.
 const MAX_BATCH: usize = 512;
 
-/// What a caller gets back: the stored pipeline, or `None` when a reset
-/// came between the caller's clock reading and the write.
-pub(super) type Answer = Result<Option<Pipeline>, StoreError>;
+/// What a caller gets back: the stored pipeline, or its new pipeline back
+/// when a reset came between the caller's clock reading and the write.
+pub(super) type Answer = Result<Result<Pipeline, NewPipeline>, StoreError>;
+
+/// What the batch did with one job: written, or left out as stale (`None`).
+type Outcome = Result<Option<Written>, StoreError>;
 
 /// One insert waiting for its batch.
 pub(super) struct Job {
@@ -80,9 +83,14 @@ fn run(writer: &Mutex<Connection>, generation: &AtomicU64, jobs: &mpsc::Receiver
         let mut batch = vec![first];
         batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
 
-        let answers = commit_batch(&mut writer.lock(), generation, &batch);
+        let outcomes = commit_batch(&mut writer.lock(), generation, &batch);
         tracing::trace!(size = batch.len(), "committed a batch of pipelines");
-        for (job, answer) in batch.into_iter().zip(answers) {
+        for (job, outcome) in batch.into_iter().zip(outcomes) {
+            let answer = match outcome {
+                Ok(Some(written)) => Ok(Ok(job.row.into_pipeline(written))),
+                Ok(None) => Ok(Err(job.row.into_new())),
+                Err(error) => Err(error),
+            };
             // A caller that went away (its client hung up) needs no answer;
             // its pipeline stays stored, as GitLab would keep it.
             let _ = job.reply.send(answer);
@@ -93,7 +101,7 @@ fn run(writer: &Mutex<Connection>, generation: &AtomicU64, jobs: &mpsc::Receiver
 /// Writes every job of the batch in one transaction. A job whose own
 /// statement fails gets its error without taking the others down; a
 /// failed commit fails them all, since none of them is on disk.
-fn commit_batch(conn: &mut Connection, generation: &AtomicU64, batch: &[Job]) -> Vec<Answer> {
+fn commit_batch(conn: &mut Connection, generation: &AtomicU64, batch: &[Job]) -> Vec<Outcome> {
     let tx = match conn.transaction() {
         Ok(tx) => tx,
         Err(error) => return failed_all(batch.len(), &error.into()),
@@ -101,7 +109,7 @@ fn commit_batch(conn: &mut Connection, generation: &AtomicU64, batch: &[Job]) ->
 
     let current = generation.load(std::sync::atomic::Ordering::SeqCst);
     let mut iids = IidCounters::default();
-    let answers: Vec<Answer> = batch
+    let outcomes: Vec<Outcome> = batch
         .iter()
         .map(|job| match job.generation == current {
             true => write_pipeline(&tx, &job.row, &mut iids).map(Some),
@@ -113,7 +121,7 @@ fn commit_batch(conn: &mut Connection, generation: &AtomicU64, batch: &[Job]) ->
     }
 
     match tx.commit() {
-        Ok(()) => answers,
+        Ok(()) => outcomes,
         Err(error) => {
             tracing::error!(%error, size = batch.len(), "a batch of pipelines failed to commit");
             failed_all(batch.len(), &error.into())
@@ -121,7 +129,7 @@ fn commit_batch(conn: &mut Connection, generation: &AtomicU64, batch: &[Job]) ->
     }
 }
 
-fn failed_all(size: usize, error: &StoreError) -> Vec<Answer> {
+fn failed_all(size: usize, error: &StoreError) -> Vec<Outcome> {
     (0..size)
         .map(|_| Err(StoreError::CommitFailed(error.to_string())))
         .collect()

@@ -17,6 +17,7 @@
 mod cache;
 mod clock;
 mod commit;
+mod directory;
 mod listing;
 mod lock;
 mod pipelines;
@@ -83,6 +84,8 @@ struct Shared {
     _lock: Option<lock::DatabaseLock>,
     /// What polls read lately; emptied by every write it could contradict.
     cache: cache::PipelineCache,
+    /// The projects and trigger tokens tables, in memory.
+    directory: directory::Directory,
 }
 
 impl std::fmt::Debug for Store {
@@ -107,6 +110,7 @@ impl Store {
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         schema::migrate(&mut conn)?;
+        let directory = directory::Directory::load(&conn)?;
         let writer = Arc::new(Mutex::new(conn));
         let reader = match in_memory {
             true => Arc::clone(&writer),
@@ -122,6 +126,7 @@ impl Store {
             generation,
             _lock: lock,
             cache: cache::PipelineCache::default(),
+            directory,
         };
         Ok(Self {
             shared: Arc::new(shared),
@@ -146,6 +151,7 @@ impl Store {
         )?;
         schema::seed_defaults(&tx, presets)?;
         tx.commit()?;
+        self.shared.directory.clear();
         self.shared.cache.invalidate();
         self.shared.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())

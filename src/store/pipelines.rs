@@ -40,6 +40,17 @@ impl Store {
         new: NewPipeline,
         generation: u64,
     ) -> Result<Option<Pipeline>, StoreError> {
+        Ok(self.try_insert_pipeline(new, generation).await?.ok())
+    }
+
+    /// [`Store::insert_pipeline`], handing the new pipeline back instead
+    /// of `None` when a reset came in between, so that the caller can
+    /// write it again without having kept a copy.
+    pub async fn try_insert_pipeline(
+        &self,
+        new: NewPipeline,
+        generation: u64,
+    ) -> Result<Result<Pipeline, NewPipeline>, StoreError> {
         let row = EncodedPipeline::new(new)?;
         self.shared.committer.submit(row, generation).await
     }
@@ -131,8 +142,7 @@ impl Store {
 pub(super) struct EncodedPipeline {
     new: NewPipeline,
     first_status: PipelineStatus,
-    env: String,
-    typed: String,
+    variables: String,
     phases: String,
     created_at: String,
     settled: Settled,
@@ -157,20 +167,16 @@ impl Settled {
 }
 
 impl EncodedPipeline {
+    /// Variables are written once, as the typed list; the seed's map of
+    /// env variables (`variables_json`) is left `NULL`, as it says nothing
+    /// the list does not, and is read only from rows written before the
+    /// list existed.
     fn new(new: NewPipeline) -> Result<Self, StoreError> {
-        let env: BTreeMap<&str, &str> = new
-            .variables
-            .iter()
-            .filter(|variable| variable.variable_type == VariableType::EnvVar)
-            .map(|variable| (variable.key.as_str(), variable.value.as_str()))
-            .collect();
-        let env = json_text(&env)?;
         let run = Run::new(new.timeline.clone(), new.created_at);
         Ok(Self {
             first_status: at_creation(&run).status,
             settled: Settled::of(&run),
-            env,
-            typed: json_text(&new.variables)?,
+            variables: json_text(&new.variables)?,
             phases: json_text(&new.timeline.phases)?,
             created_at: timestamp_text(new.created_at),
             new,
@@ -185,10 +191,10 @@ impl EncodedPipeline {
     ) -> Result<(), StoreError> {
         let new = &self.new;
         let mut statement = conn.prepare_cached(
-            "INSERT INTO pipelines (iid, project_id, ref, sha, source, status, variables_json,
+            "INSERT INTO pipelines (iid, project_id, ref, sha, source, status,
                  variables_typed_json, scenario_id, terminal_after_seconds, terminal_status,
                  phases_json, created_at, updated_at, settled_ms, settled_status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)",
         )?;
         statement.execute(params![
             iid,
@@ -197,8 +203,7 @@ impl EncodedPipeline {
             new.sha,
             new.source.as_str(),
             self.first_status,
-            self.env,
-            self.typed,
+            self.variables,
             scenario_id,
             new.timeline.total_seconds(),
             new.timeline.terminal_status,
@@ -211,13 +216,19 @@ impl EncodedPipeline {
     }
 }
 
-/// Inserts one new pipeline inside the caller's transaction and returns it
-/// as stored, with its id and iid.
+/// What the database chose for a pipeline it stored.
+pub(super) struct Written {
+    id: i64,
+    iid: i64,
+    scenario_id: Option<i64>,
+}
+
+/// Inserts one new pipeline inside the caller's transaction.
 pub(super) fn write_pipeline(
     conn: &Connection,
     row: &EncodedPipeline,
     iids: &mut IidCounters,
-) -> Result<Pipeline, StoreError> {
+) -> Result<Written, StoreError> {
     let new = &row.new;
     let iid = iids.next(conn, new.project_id)?;
     let scenario_id = match row.write(conn, iid, new.scenario_id) {
@@ -227,18 +238,35 @@ pub(super) fn write_pipeline(
         }
         written => written.map(|()| new.scenario_id)?,
     };
-
-    Ok(Pipeline {
+    Ok(Written {
         id: conn.last_insert_rowid(),
         iid,
-        project_id: new.project_id,
-        git_ref: new.git_ref.clone(),
-        sha: new.sha.clone(),
-        source: new.source,
-        variables: new.variables.clone(),
         scenario_id,
-        run: Run::new(new.timeline.clone(), new.created_at),
     })
+}
+
+impl EncodedPipeline {
+    /// The pipeline as stored, made of the row's own values (moved, not
+    /// copied) and what the database chose.
+    pub(super) fn into_pipeline(self, written: Written) -> Pipeline {
+        let new = self.new;
+        Pipeline {
+            id: written.id,
+            iid: written.iid,
+            project_id: new.project_id,
+            git_ref: new.git_ref,
+            sha: new.sha,
+            source: new.source,
+            variables: new.variables,
+            scenario_id: written.scenario_id,
+            run: Run::new(new.timeline, new.created_at),
+        }
+    }
+
+    /// The new pipeline this row was encoded from.
+    pub(super) fn into_new(self) -> NewPipeline {
+        self.new
+    }
 }
 
 fn read_with_project(

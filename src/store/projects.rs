@@ -1,6 +1,6 @@
 //! SQL for the `projects` table: the projects known by path.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 
 use crate::model::{MAX_PROJECT_ID, Project};
 
@@ -8,12 +8,10 @@ use super::{Store, StoreError};
 
 impl Store {
     /// The project with this id: the registered one, else the implicit one
-    /// every positive id stands for.
+    /// every positive id stands for. Read from memory (see
+    /// [`super::directory`]).
     pub fn project_by_id(&self, id: i64) -> Result<Project, StoreError> {
-        let conn = self.shared.reader.lock();
-        let mut statement =
-            conn.prepare_cached("SELECT id, path, default_branch FROM projects WHERE id = ?1")?;
-        let found = statement.query_row(params![id], read_project).optional()?;
+        let found = self.shared.directory.project(id);
         Ok(found.unwrap_or_else(|| Project::implicit(id)))
     }
 
@@ -21,17 +19,17 @@ impl Store {
     /// for with an id no pipeline, trigger token or rule has used yet;
     /// `None` when that id would pass [`MAX_PROJECT_ID`].
     pub fn project_by_path(&self, path: &str) -> Result<Option<Project>, StoreError> {
-        if let Some(project) = find_by_path(&self.shared.reader.lock(), path)? {
+        if let Some(project) = self.shared.directory.project_at(path) {
             return Ok(Some(project));
         }
         if let Some(project) = implicit_path(path) {
             return Ok(Some(project));
         }
 
-        // Looked up again under the writer: another request may have
-        // registered the path since the read.
+        // Looked up again under the writer, which every registration
+        // holds: another request may have registered the path since.
         let conn = self.shared.writer.lock();
-        if let Some(project) = find_by_path(&conn, path)? {
+        if let Some(project) = self.shared.directory.project_at(path) {
             return Ok(Some(project));
         }
         let mut next = conn.prepare_cached(
@@ -50,6 +48,7 @@ impl Store {
             default_branch: "main".into(),
         };
         write_project(&conn, &project)?;
+        self.shared.directory.put_project(project.clone());
         Ok(Some(project))
     }
 
@@ -57,9 +56,12 @@ impl Store {
     /// stood for before.
     pub fn put_project(&self, project: &Project) -> Result<(), StoreError> {
         let conn = self.shared.writer.lock();
-        conn.prepare_cached("DELETE FROM projects WHERE id = ?1 OR path = ?2")?
+        let tx = conn.unchecked_transaction()?;
+        tx.prepare_cached("DELETE FROM projects WHERE id = ?1 OR path = ?2")?
             .execute(params![project.id, project.path])?;
-        write_project(&conn, project)?;
+        write_project(&tx, project)?;
+        tx.commit()?;
+        self.shared.directory.put_project(project.clone());
         // Cached polls show the project each pipeline belongs to.
         self.shared.cache.invalidate();
         Ok(())
@@ -87,19 +89,13 @@ fn implicit_path(path: &str) -> Option<Project> {
     (project.path == path).then_some(project)
 }
 
-fn find_by_path(conn: &rusqlite::Connection, path: &str) -> Result<Option<Project>, StoreError> {
-    let mut find =
-        conn.prepare_cached("SELECT id, path, default_branch FROM projects WHERE path = ?1")?;
-    Ok(find.query_row(params![path], read_project).optional()?)
-}
-
 fn write_project(conn: &rusqlite::Connection, project: &Project) -> Result<(), StoreError> {
     conn.prepare_cached("INSERT INTO projects (id, path, default_branch) VALUES (?1, ?2, ?3)")?
         .execute(params![project.id, project.path, project.default_branch])?;
     Ok(())
 }
 
-fn read_project(row: &Row<'_>) -> rusqlite::Result<Project> {
+pub(super) fn read_project(row: &Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
         id: row.get(0)?,
         path: row.get(1)?,

@@ -1,6 +1,6 @@
 //! SQL for the `trigger_tokens` table.
 
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 use crate::model::TriggerToken;
 
@@ -40,6 +40,9 @@ impl Store {
         {
             return Ok(None);
         }
+        self.shared
+            .directory
+            .add_token(token.to_owned(), project_id);
         Ok(Some(TriggerToken {
             id: conn.last_insert_rowid(),
             project_id,
@@ -59,34 +62,30 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// What a trigger's `token` says about access to `project_id`, in one
-    /// statement because every trigger asks: which project the token
-    /// belongs to, if any, and whether the project has any token at all.
-    pub fn trigger_access(
-        &self,
-        project_id: i64,
-        token: &str,
-    ) -> Result<TriggerAccess, StoreError> {
-        let conn = self.shared.reader.lock();
-        let mut statement = conn.prepare_cached(
-            "SELECT (SELECT project_id FROM trigger_tokens WHERE token = ?1),
-                    EXISTS (SELECT 1 FROM trigger_tokens WHERE project_id = ?2)",
-        )?;
-        let access = statement.query_row(params![token, project_id], |row| {
-            Ok(TriggerAccess {
-                token_project: row.get(0)?,
-                project_has_tokens: row.get(1)?,
-            })
-        })?;
-        Ok(access)
+    /// What a trigger's `token` says about access to `project_id`: which
+    /// project the token belongs to, if any, and whether the project has
+    /// any token at all. Every trigger asks, so it is answered from memory
+    /// (see [`super::directory`]).
+    pub fn trigger_access(&self, project_id: i64, token: &str) -> TriggerAccess {
+        self.shared.directory.access(project_id, token)
     }
 
     /// Removes a project's trigger token; `false` when it has none by that id.
     pub fn delete_trigger_token(&self, project_id: i64, id: i64) -> Result<bool, StoreError> {
         let conn = self.shared.writer.lock();
-        let mut statement =
-            conn.prepare_cached("DELETE FROM trigger_tokens WHERE project_id = ?1 AND id = ?2")?;
-        Ok(statement.execute(params![project_id, id])? > 0)
+        // Read first, then deleted by `execute`, which reports a failed
+        // commit; the token string is what the directory forgets.
+        let token: Option<String> = conn
+            .prepare_cached("SELECT token FROM trigger_tokens WHERE project_id = ?1 AND id = ?2")?
+            .query_row(params![project_id, id], |row| row.get(0))
+            .optional()?;
+        let Some(token) = token else {
+            return Ok(false);
+        };
+        conn.prepare_cached("DELETE FROM trigger_tokens WHERE id = ?1")?
+            .execute(params![id])?;
+        self.shared.directory.remove_token(&token);
+        Ok(true)
     }
 }
 

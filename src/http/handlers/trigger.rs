@@ -48,7 +48,7 @@ pub async fn trigger(
     if call.event.as_deref() == Some("Pipeline Hook") {
         return Err(ApiError::Forbidden("403 Forbidden".into()));
     }
-    let request = params::read_trigger(&fields)?;
+    let request = params::read_trigger(fields)?;
     let project = project_param(&call.project, "404 Not Found")?;
 
     let observed = mock
