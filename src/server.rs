@@ -76,6 +76,8 @@ impl Bound {
         let options = MockOptions {
             initial_status: config.initial_status.into(),
             global_trigger_tokens: tokens(&config.trigger_tokens),
+            public_url: settings.public_url.to_string(),
+            ..MockOptions::default()
         };
         let mock = Mock::with_options(store, clock, options);
         Ok(Self {
@@ -98,6 +100,8 @@ impl Bound {
 
     /// Serves until `shutdown` completes, then finishes requests in flight.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        // Ends by itself once the routes, and with them the mock, are gone.
+        self.mock.spawn_hook_scheduler();
         let routes = routes(self.mock, self.settings);
         warp::serve(routes)
             .incoming(self.listener)

@@ -13,9 +13,11 @@
 //! - `scenarios`: scenario rules and changes.
 //! - `access`: projects, trigger tokens and rules as records.
 //! - `clock`: moving time.
+//! - `hooks`: project hooks, and which pipeline events they get when.
 
 mod access;
 mod clock;
+mod hooks;
 mod pipelines;
 mod scenarios;
 mod trigger;
@@ -55,6 +57,9 @@ pub enum MockError {
     /// credentials.
     #[error("401 Unauthorized")]
     Unauthorized,
+    /// A hook's URL is not an http or https URL: GitLab's 422.
+    #[error("Invalid url given")]
+    InvalidHookUrl,
     /// `pipelines/latest` found nothing: GitLab answers 403.
     #[error("no pipeline for the ref")]
     NoLatest,
@@ -71,6 +76,7 @@ pub enum Missing {
     Scenario,
     Rule,
     TriggerToken,
+    Hook,
 }
 
 impl std::fmt::Display for Missing {
@@ -80,6 +86,7 @@ impl std::fmt::Display for Missing {
             Self::Scenario => "scenario",
             Self::Rule => "rule",
             Self::TriggerToken => "trigger token",
+            Self::Hook => "project hook",
         })
     }
 }
@@ -145,6 +152,13 @@ pub struct MockOptions {
     pub initial_status: InitialStatus,
     /// Trigger tokens valid for every project.
     pub global_trigger_tokens: Vec<String>,
+    /// The mock's own base URL, such as `http://127.0.0.1:8000`, which
+    /// pipeline events link to and name as `X-Gitlab-Instance`. Requests
+    /// carry their own base in `Host`; events answer no request, so the
+    /// server says where it can be reached.
+    pub public_url: String,
+    /// How pipeline events are retried.
+    pub hook_delivery: crate::webhook::DeliveryPolicy,
 }
 
 /// The mock's state and rules; cheap to clone.
@@ -153,6 +167,7 @@ pub struct Mock {
     store: Store,
     clock: Arc<VirtualClock>,
     options: Arc<MockOptions>,
+    hooks: Arc<hooks::HookHub>,
 }
 
 impl Mock {
@@ -163,10 +178,16 @@ impl Mock {
 
     /// A mock with the given options.
     pub fn with_options(store: Store, clock: Arc<VirtualClock>, options: MockOptions) -> Self {
+        let hooks = Arc::new(hooks::HookHub::new(
+            store.clone(),
+            Arc::clone(&clock),
+            &options,
+        ));
         Self {
             store,
             clock,
             options: Arc::new(options),
+            hooks,
         }
     }
 

@@ -17,8 +17,10 @@
 mod cache;
 mod clock;
 mod commit;
+mod hooks;
 mod listing;
 mod lock;
+mod moving;
 mod pipelines;
 mod projects;
 mod rules;
@@ -83,6 +85,9 @@ struct Shared {
     _lock: Option<lock::DatabaseLock>,
     /// What polls read lately; emptied by every write it could contradict.
     cache: cache::PipelineCache,
+    /// Every project hook, kept in memory so a trigger can tell without SQL
+    /// whether its project has any.
+    hooks: hooks::HookIndex,
 }
 
 impl std::fmt::Debug for Store {
@@ -113,6 +118,7 @@ impl Store {
             false => Arc::new(Mutex::new(open_reader(path)?)),
         };
 
+        let hooks = hooks::HookIndex::load(&writer.lock())?;
         let generation = Arc::new(AtomicU64::new(0));
         let committer = commit::Committer::start(Arc::clone(&writer), Arc::clone(&generation));
         let shared = Shared {
@@ -122,13 +128,14 @@ impl Store {
             generation,
             _lock: lock,
             cache: cache::PipelineCache::default(),
+            hooks,
         };
         Ok(Self {
             shared: Arc::new(shared),
         })
     }
 
-    /// Empties pipelines, projects, trigger tokens and rules (restarting
+    /// Empties pipelines, projects, trigger tokens, rules and hooks (restarting
     /// their ids at 1), puts the scenarios back to exactly `presets` and
     /// forgets any clock changes, all in one transaction.
     pub fn reset(&self, presets: &[crate::model::Scenario]) -> Result<(), StoreError> {
@@ -142,11 +149,13 @@ impl Store {
              DELETE FROM projects;
              DELETE FROM sqlite_sequence;
              DELETE FROM scenarios;
-             DELETE FROM clock;",
+             DELETE FROM clock;
+             DELETE FROM hooks;",
         )?;
         schema::seed_defaults(&tx, presets)?;
         tx.commit()?;
         self.shared.cache.invalidate();
+        self.shared.hooks.clear();
         self.shared.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }

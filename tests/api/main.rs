@@ -9,6 +9,7 @@ mod contract;
 mod control;
 mod errors;
 mod gitlab;
+mod hooks;
 mod listing;
 mod parsers;
 mod paths;
