@@ -16,6 +16,8 @@ mod paths;
 mod phases;
 mod polling;
 mod properties;
+#[path = "../common/receiver.rs"]
+mod receiver;
 mod scenarios;
 mod snapshots;
 mod support;

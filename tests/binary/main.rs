@@ -9,8 +9,11 @@ mod connections;
 mod consistency;
 mod crash;
 mod flags;
+mod hooks;
 mod load;
 mod python_gitlab;
+#[path = "../common/receiver.rs"]
+mod receiver;
 mod restart;
 mod rust_gitlab;
 mod schemathesis;
