@@ -182,13 +182,7 @@ pub fn observe(run: &Run, now: Timestamp) -> Observation {
     let horizon = run
         .canceled_at
         .map_or(now, |canceled_at| canceled_at.min(now));
-    let mut seen = Observation {
-        status: run.timeline.first_status(),
-        updated_at: run.anchor,
-        started_at: run.earlier_started_at,
-        finished_at: None,
-        blocked_at: None,
-    };
+    let mut seen = before_start(run);
 
     for (seconds, status) in run.timeline.transitions() {
         match run.at(seconds) {
@@ -201,6 +195,17 @@ pub fn observe(run: &Run, now: Timestamp) -> Observation {
         enter(&mut seen, PipelineStatus::Canceled, canceled_at);
     }
     seen
+}
+
+/// What the walk of a run's transitions starts from, before its first.
+fn before_start(run: &Run) -> Observation {
+    Observation {
+        status: run.timeline.first_status(),
+        updated_at: run.anchor,
+        started_at: run.earlier_started_at,
+        finished_at: None,
+        blocked_at: None,
+    }
 }
 
 /// The state the pipeline comes to rest in, and from when: the instant of
@@ -283,13 +288,7 @@ fn walk(run: &Run, until: Timestamp) -> Vec<Observation> {
     let horizon = run
         .canceled_at
         .map_or(until, |canceled_at| canceled_at.min(until));
-    let mut seen = Observation {
-        status: run.timeline.first_status(),
-        updated_at: run.anchor,
-        started_at: run.earlier_started_at,
-        finished_at: None,
-        blocked_at: None,
-    };
+    let mut seen = before_start(run);
     let mut steps = Vec::new();
 
     for (seconds, status) in run.timeline.transitions() {

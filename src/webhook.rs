@@ -1,19 +1,20 @@
 //! Posting pipeline events to project hooks, and the log of every attempt.
 //!
 //! The domain layer decides which events exist and in which order (see
-//! `mock::hooks`); this module only carries them. Events wait in one queue
-//! and a single task makes each one's first attempt in queue order, so a
-//! receiver sees its events in the order they happened. A failed attempt
-//! (no answer, or an answer other than 2xx) is tried again by a task of its
-//! own after a short pause, so a receiver that is down holds up the first
-//! attempts behind it by at most one attempt's timeout each, and holds up
-//! no request but the clock changes that wait for first attempts.
+//! `mock::hooks`); this module only carries them. Each hook has a queue,
+//! and a task of its own makes each event's first attempt in queue order,
+//! so a receiver sees its events in the order they happened and a slow
+//! receiver holds up no other hook's. A failed attempt (no answer, or an
+//! answer other than 2xx) is tried again by a task of its own after a
+//! short pause, so a receiver that is down holds up the first attempts
+//! behind it by at most one attempt's timeout each, and holds up no
+//! request but the clock changes that wait for first attempts.
 //!
-//! The task is started by the first event, on the runtime that sends it,
-//! and ends when the [`Deliveries`] that feeds it is dropped.
+//! A hook's task is started by its first event, on the runtime that sends
+//! it, and ends when the [`Deliveries`] that feeds it is dropped.
 
-use std::collections::VecDeque;
 use std::collections::hash_map::RandomState;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -114,16 +115,16 @@ pub struct DeliveryRecord {
     pub error: Option<String>,
 }
 
-/// The queue of events and the log of attempts; one per mock.
+/// The queues of events and the log of attempts; one per mock.
 pub struct Deliveries {
-    queue: mpsc::UnboundedSender<Job>,
-    /// The task that makes first attempts, until the first event starts it.
-    waiting: Mutex<Option<Worker>>,
+    /// One queue per hook, each emptied by a task of its own, made when
+    /// the hook's first event comes.
+    queues: Mutex<HashMap<i64, mpsc::UnboundedSender<Job>>>,
     shared: Arc<Shared>,
     /// The number of the latest job queued.
     queued: AtomicU64,
-    /// The number of the latest job whose first attempt is over.
-    attempted: watch::Receiver<u64>,
+    /// Changes whenever a first attempt ends.
+    attempted: watch::Receiver<()>,
 }
 
 impl std::fmt::Debug for Deliveries {
@@ -134,7 +135,7 @@ impl std::fmt::Debug for Deliveries {
     }
 }
 
-/// What the queue's task and the retry tasks share with the queue.
+/// What the queues' tasks and the retry tasks share with the queues.
 struct Shared {
     client: reqwest::Client,
     policy: DeliveryPolicy,
@@ -144,12 +145,23 @@ struct Shared {
     log: Mutex<Log>,
     /// Counts resets; an attempt queued before one is dropped.
     generation: AtomicU64,
+    /// The jobs still waiting for their first attempt, by hook.
+    progress: Mutex<HashMap<i64, Progress>>,
+    attempted: watch::Sender<()>,
 }
 
 #[derive(Default)]
 struct Log {
     records: VecDeque<DeliveryRecord>,
     last_id: u64,
+}
+
+/// One hook's jobs waiting for their first attempt, and whether its
+/// receiver is down: its latest attempt got no answer at all.
+#[derive(Default)]
+struct Progress {
+    waiting: BTreeSet<u64>,
+    down: bool,
 }
 
 struct Job {
@@ -162,18 +174,11 @@ struct Job {
     idempotency_key: String,
 }
 
-struct Worker {
-    jobs: mpsc::UnboundedReceiver<Job>,
-    attempted: watch::Sender<u64>,
-    shared: Arc<Shared>,
-}
-
 impl Deliveries {
-    /// An empty queue that posts with `policy`; links in payloads start
+    /// No queues yet; posts with `policy`, and links in payloads start
     /// with `base_url`.
     pub fn new(policy: DeliveryPolicy, base_url: &str) -> Self {
-        let (queue, jobs) = mpsc::unbounded_channel();
-        let (attempted_tx, attempted) = watch::channel(0);
+        let (attempted_tx, attempted) = watch::channel(());
         let client = reqwest::Client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
@@ -186,24 +191,20 @@ impl Deliveries {
             base_url: base_url.to_owned(),
             log: Mutex::new(Log::default()),
             generation: AtomicU64::new(0),
-        });
-        let worker = Worker {
-            jobs,
+            progress: Mutex::new(HashMap::new()),
             attempted: attempted_tx,
-            shared: Arc::clone(&shared),
-        };
+        });
         Self {
-            queue,
-            waiting: Mutex::new(Some(worker)),
+            queues: Mutex::new(HashMap::new()),
             shared,
             queued: AtomicU64::new(0),
             attempted,
         }
     }
 
-    /// Queues `event` for `hook`.
+    /// Queues `event` for `hook`, behind the hook's earlier events.
     pub fn push(&self, hook: &Hook, event: &Arc<Event>) {
-        self.start();
+        let mut queues = self.queues.lock();
         let job = Job {
             number: self.queued.fetch_add(1, Ordering::SeqCst) + 1,
             generation: self.shared.generation.load(Ordering::SeqCst),
@@ -217,15 +218,44 @@ impl Deliveries {
             status = %job.event.observed.observation.status,
             "pipeline event queued"
         );
-        // The task ends only once this queue is dropped.
-        let _ = self.queue.send(job);
+        let queue = queues
+            .entry(hook.id)
+            .or_insert_with(|| self.start_queue(hook.id));
+        let (number, hook_id) = (job.number, hook.id);
+        self.shared
+            .progress
+            .lock()
+            .entry(hook_id)
+            .or_default()
+            .waiting
+            .insert(number);
+        if queue.send(job).is_err() {
+            // Only a queue whose task could not start is closed.
+            self.shared.finished(hook_id, number, true);
+        }
     }
 
-    /// Completes when every event queued so far has had its first attempt.
+    /// Completes when every event queued so far has had its first attempt,
+    /// except events to a receiver that is down (its latest attempt got no
+    /// answer): those would hold a clock change up by a whole timeout
+    /// each, and are sent in the background.
     pub async fn first_attempts(&self) {
-        let target = self.queued.load(Ordering::SeqCst);
+        // Read under the queues' lock, which `push` holds from numbering a
+        // job until it is counted as waiting.
+        let target = {
+            let _queues = self.queues.lock();
+            self.queued.load(Ordering::SeqCst)
+        };
         let mut attempted = self.attempted.clone();
-        let _ = attempted.wait_for(|done| *done >= target).await;
+        let shared = &self.shared;
+        let _ = attempted
+            .wait_for(|()| {
+                let progress = shared.progress.lock();
+                progress.values().all(|hook| {
+                    hook.down || hook.waiting.first().is_none_or(|first| *first > target)
+                })
+            })
+            .await;
     }
 
     /// The log, oldest first, of the given hook and pipeline when asked.
@@ -246,37 +276,50 @@ impl Deliveries {
         *self.shared.log.lock() = Log::default();
     }
 
-    /// Starts the task on the current runtime, the first time only.
-    fn start(&self) {
-        let Some(worker) = self.waiting.lock().take() else {
-            return;
+    /// A hook's queue and the task that empties it, on the current
+    /// runtime. The task ends when the queue is dropped with these
+    /// deliveries.
+    fn start_queue(&self, hook_id: i64) -> mpsc::UnboundedSender<Job> {
+        let (queue, mut jobs) = mpsc::unbounded_channel::<Job>();
+        let shared = Arc::clone(&self.shared);
+        let first_attempts = async move {
+            while let Some(job) = jobs.recv().await {
+                let number = job.number;
+                let outcome = shared.attempt(&job, 1).await;
+                shared.finished(hook_id, number, outcome.answered);
+                if !outcome.delivered && shared.policy.attempts > 1 {
+                    tokio::spawn(Arc::clone(&shared).retry(job));
+                }
+            }
+            tracing::debug!(hook = hook_id, "pipeline event queue closed");
         };
         match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(worker.run());
-            }
-            Err(_) => {
-                tracing::error!("pipeline events queued outside a runtime are never sent");
-            }
+            Ok(runtime) => drop(runtime.spawn(first_attempts)),
+            Err(_) => tracing::error!("pipeline events queued outside a runtime are never sent"),
         }
-    }
-}
-
-impl Worker {
-    async fn run(mut self) {
-        while let Some(job) = self.jobs.recv().await {
-            let number = job.number;
-            let delivered = self.shared.attempt(&job, 1).await;
-            if !delivered && self.shared.policy.attempts > 1 {
-                tokio::spawn(Arc::clone(&self.shared).retry(job));
-            }
-            self.attempted.send_replace(number);
-        }
-        tracing::debug!("pipeline event queue closed");
+        queue
     }
 }
 
 impl Shared {
+    /// Notes that job `number` of a hook has had its first attempt, and
+    /// whether its receiver answered.
+    fn finished(&self, hook_id: i64, number: u64, answered: bool) {
+        self.progress
+            .lock()
+            .entry(hook_id)
+            .or_default()
+            .waiting
+            .remove(&number);
+        self.note_answer(hook_id, answered);
+    }
+
+    /// Notes whether a hook's receiver answered its latest attempt.
+    fn note_answer(&self, hook_id: i64, answered: bool) {
+        self.progress.lock().entry(hook_id).or_default().down = !answered;
+        self.attempted.send_replace(());
+    }
+
     /// The attempts after the first, each after a pause twice the last,
     /// until one is answered with 2xx or the attempts run out.
     async fn retry(self: Arc<Self>, job: Job) {
@@ -284,11 +327,13 @@ impl Shared {
         for attempt in 2..=self.policy.attempts {
             tokio::time::sleep(pause).await;
             pause = pause.saturating_mul(2);
-            if self.attempt(&job, attempt).await {
+            let outcome = self.attempt(&job, attempt).await;
+            self.note_answer(job.hook.id, outcome.answered);
+            if outcome.delivered {
                 return;
             }
         }
-        tracing::warn!(
+        tracing::debug!(
             hook = job.hook.id,
             url = %job.hook.url,
             pipeline = job.event.observed.pipeline.id,
@@ -297,11 +342,14 @@ impl Shared {
         );
     }
 
-    /// Posts the event once and logs how it went; `true` when the receiver
-    /// answered 2xx, or when a reset has made the attempt moot.
-    async fn attempt(&self, job: &Job, attempt: u32) -> bool {
+    /// Posts the event once and logs how it went.
+    async fn attempt(&self, job: &Job, attempt: u32) -> Outcome {
         if job.generation != self.generation.load(Ordering::SeqCst) {
-            return true;
+            // A reset has made the attempt moot.
+            return Outcome {
+                delivered: true,
+                answered: true,
+            };
         }
         let real_at = truncate_to_millis(Timestamp::now());
         let (response_status, error) = match self.post(job).await {
@@ -312,11 +360,16 @@ impl Shared {
             ),
             Err(error) => (None, Some(error)),
         };
-        let delivered = error.is_none();
+        let outcome = Outcome {
+            delivered: error.is_none(),
+            answered: response_status.is_some(),
+        };
+        // At debug level only, as is giving up: a receiver that is down
+        // fails every event, and the delivery log shows each attempt.
         match &error {
             None => tracing::debug!(hook = job.hook.id, attempt, "pipeline event delivered"),
             Some(error) => {
-                tracing::warn!(hook = job.hook.id, attempt, %error, "pipeline event not delivered")
+                tracing::debug!(hook = job.hook.id, attempt, %error, "pipeline event not delivered")
             }
         }
 
@@ -343,7 +396,7 @@ impl Shared {
             }
             log.records.push_back(record(id));
         }
-        delivered
+        outcome
     }
 
     /// One POST with GitLab's headers; the status code, or why there was
@@ -376,6 +429,14 @@ impl Shared {
             Err(error) => Err(describe(&error)),
         }
     }
+}
+
+/// How an attempt went.
+struct Outcome {
+    /// Answered with 2xx.
+    delivered: bool,
+    /// Answered at all.
+    answered: bool,
 }
 
 /// An error with the causes reqwest wraps it around, which say what

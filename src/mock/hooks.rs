@@ -40,12 +40,17 @@ use crate::webhook::{Deliveries, DeliveryRecord, Event};
 
 use super::{ClockReading, Missing, Mock, MockError, MockOptions, ObservedPipeline, ProjectRef};
 
+/// GitLab's default limit of hooks per project; it also bounds the work
+/// one pipeline event can make.
+pub const MAX_HOOKS_PER_PROJECT: usize = 100;
+
 /// The state pipeline events are made from, shared by every clone of a
 /// [`Mock`].
 #[derive(Debug)]
 pub(super) struct HookHub {
     store: Store,
     clock: Arc<VirtualClock>,
+    /// Orders cursor moves and run changes; see the module's doc.
     gate: RwLock<()>,
     /// Every change at or before this instant has been queued.
     cursor: Mutex<Timestamp>,
@@ -79,53 +84,60 @@ impl HookHub {
     }
 
     /// Queues every change after the cursor and up to `until`, in order,
-    /// and moves the cursor there. The caller holds the gate alone.
-    fn catch_up(&self, until: Timestamp) {
+    /// moves the cursor there, and answers the next change after it.
+    /// The caller holds the gate alone.
+    ///
+    /// The moving pipelines are read without their variables, which can be
+    /// large; only those with a change to send are read whole, with their
+    /// project, by id.
+    fn catch_up(&self, until: Timestamp) -> Option<Timestamp> {
         let mut cursor = self.cursor.lock();
-        if until <= *cursor {
-            return;
-        }
+        let from = (*cursor).min(until);
         let projects = self.store.pipeline_hook_projects();
         let moving = match self
             .store
-            .moving_pipelines(&projects, cursor.as_millisecond())
+            .moving_pipelines(&projects, from.as_millisecond())
         {
             Ok(moving) => moving,
             Err(error) => {
                 // The cursor stays, so the next catch-up queues them.
                 tracing::error!(%error, "cannot read the pipelines for pipeline events");
-                return;
+                return None;
             }
         };
 
-        let mut changes: Vec<(Observation, &Pipeline)> = moving
+        let mut changes: Vec<(Observation, i64)> = moving
             .iter()
             .flat_map(|pipeline| {
-                let listed = transitions(&pipeline.run, Some(*cursor), until);
-                listed.into_iter().map(move |seen| (seen, pipeline))
+                let listed = transitions(&pipeline.run, Some(from), until);
+                listed.into_iter().map(|seen| (seen, pipeline.id))
             })
             .collect();
         // Stable, so one pipeline's changes at one instant keep their order.
-        changes.sort_by_key(|(seen, pipeline)| (seen.updated_at, pipeline.id));
-
-        let mut known: HashMap<i64, Project> = HashMap::new();
-        for (seen, pipeline) in changes {
-            let Some(project) = self.project(&mut known, pipeline.project_id) else {
-                continue;
-            };
-            self.queue(pipeline, project, seen);
+        changes.sort_by_key(|(seen, id)| (seen.updated_at, *id));
+        let mut whole: HashMap<i64, Option<(Pipeline, Project)>> = HashMap::new();
+        for (seen, id) in changes {
+            let read = whole.entry(id).or_insert_with(|| self.read_whole(id));
+            if let Some((pipeline, project)) = read {
+                self.queue(pipeline, project.clone(), seen);
+            }
         }
-        *cursor = until;
+
+        *cursor = (*cursor).max(until);
+        let after = *cursor;
+        moving
+            .iter()
+            .filter_map(|pipeline| next_transition(&pipeline.run, after))
+            .min()
     }
 
-    fn project(&self, known: &mut HashMap<i64, Project>, id: i64) -> Option<Project> {
-        if let Some(project) = known.get(&id) {
-            return Some(project.clone());
-        }
-        match self.store.project_by_id(id) {
-            Ok(project) => Some(known.entry(id).or_insert(project).clone()),
+    /// A pipeline with its variables and project; `None`, logged, when it
+    /// is gone or cannot be read.
+    fn read_whole(&self, id: i64) -> Option<(Pipeline, Project)> {
+        match self.store.pipeline_with_project(id) {
+            Ok(found) => found,
             Err(error) => {
-                tracing::error!(%error, project = id, "cannot read a project for its pipeline event");
+                tracing::error!(%error, pipeline = id, "cannot read a pipeline for its event");
                 None
             }
         }
@@ -174,20 +186,6 @@ impl HookHub {
         self.wake();
     }
 
-    /// The next instant a pipeline with hooks changes status, after `now`.
-    fn next_change(&self, now: Timestamp) -> Option<Timestamp> {
-        let projects = self.store.pipeline_hook_projects();
-        let moving = self
-            .store
-            .moving_pipelines(&projects, now.as_millisecond())
-            .inspect_err(|error| tracing::error!(%error, "cannot read the moving pipelines"))
-            .ok()?;
-        moving
-            .iter()
-            .filter_map(|pipeline| next_transition(&pipeline.run, now))
-            .min()
-    }
-
     /// One round of the running clock's scheduler: queues what is due and
     /// says how long to sleep until the next change, or `None` to sleep
     /// until woken.
@@ -197,15 +195,14 @@ impl HookHub {
             return None;
         }
         let now = self.clock.now();
-        self.catch_up(now);
-        let next = self.next_change(now)?;
+        let next = self.catch_up(now)?;
         let wait = next.duration_since(now).max(SignedDuration::from_millis(1));
         Some(Duration::try_from(wait).unwrap_or(Duration::from_secs(1)))
     }
 }
 
 impl Mock {
-    /// Adds a hook to the project.
+    /// Adds a hook to the project, up to [`MAX_HOOKS_PER_PROJECT`].
     pub fn create_hook(
         &self,
         reference: &ProjectRef,
@@ -213,6 +210,11 @@ impl Mock {
     ) -> Result<Hook, MockError> {
         let project = self.project(reference)?;
         check_url(changes.url.as_deref().unwrap_or_default())?;
+        if self.store.hooks(project.id).len() >= MAX_HOOKS_PER_PROJECT {
+            return Err(MockError::Invalid(format!(
+                "Maximum number of project hooks ({MAX_HOOKS_PER_PROJECT}) exceeded"
+            )));
+        }
         let hook = changes.new_hook(project.id, self.clock.now());
         let hook = self.store.insert_hook(&hook)?;
         self.hooks.wake();

@@ -32,6 +32,7 @@ use crate::model::{Pipeline, Project, Rejection};
 use crate::store::{Store, StoreError};
 
 pub use clock::ClockReading;
+pub use hooks::MAX_HOOKS_PER_PROJECT;
 pub use pipelines::{ListFilter, MOCK_USERNAME, OrderBy, Scope};
 pub use scenarios::ScenarioPatch;
 pub use trigger::{Controls, CreateRequest, TriggerRequest, commit_sha};

@@ -9,12 +9,12 @@ use rusqlite::{Connection, params_from_iter};
 
 use crate::model::Pipeline;
 
-use super::pipelines::{COLUMNS, SUMMARY_COLUMNS, read_pipeline};
+use super::pipelines::{SUMMARY_COLUMNS, read_pipeline};
 use super::{Store, StoreError};
 
 impl Store {
-    /// The pipelines of `projects` still moving after `after_ms`, with
-    /// their variables, in id order: what pipeline events are made of.
+    /// The pipelines of `projects` still moving after `after_ms`, without
+    /// their variables, in id order: where pipeline events come from.
     pub fn moving_pipelines(
         &self,
         projects: &[i64],
@@ -25,7 +25,7 @@ impl Store {
         }
         let marks = vec!["?"; projects.len()].join(", ");
         let sql = format!(
-            "SELECT {COLUMNS} FROM pipelines
+            "SELECT {SUMMARY_COLUMNS} FROM pipelines
              WHERE project_id IN ({marks}) AND settled_ms > ? ORDER BY id"
         );
         let values = projects
