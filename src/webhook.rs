@@ -285,9 +285,13 @@ impl Deliveries {
         let first_attempts = async move {
             while let Some(job) = jobs.recv().await {
                 let number = job.number;
+                let was_down = shared.is_down(hook_id);
                 let outcome = shared.attempt(&job, 1).await;
                 shared.finished(hook_id, number, outcome.answered);
-                if !outcome.delivered && shared.policy.attempts > 1 {
+                // A receiver already known to be down gets one attempt an
+                // event until it answers again, or an outage would cost
+                // every event a whole round of retries.
+                if !outcome.delivered && !was_down && shared.policy.attempts > 1 {
                     tokio::spawn(Arc::clone(&shared).retry(job));
                 }
             }
@@ -312,6 +316,14 @@ impl Shared {
             .waiting
             .remove(&number);
         self.note_answer(hook_id, answered);
+    }
+
+    /// Whether the hook's receiver left its latest attempt unanswered.
+    fn is_down(&self, hook_id: i64) -> bool {
+        self.progress
+            .lock()
+            .get(&hook_id)
+            .is_some_and(|hook| hook.down)
     }
 
     /// Notes whether a hook's receiver answered its latest attempt.

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use rusqlite::{Connection, Row, params};
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params, params_from_iter};
 
 use crate::model::{Hook, HookChanges};
 
@@ -77,18 +78,7 @@ impl Store {
         let mut statement = conn.prepare_cached(&format!(
             "INSERT INTO hooks ({COLUMNS}) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
         ))?;
-        statement.execute(params![
-            hook.project_id,
-            hook.url,
-            hook.name,
-            hook.description,
-            hook.token,
-            json_text(&hook.events)?,
-            hook.push_events_branch_filter,
-            hook.branch_filter_strategy,
-            hook.enable_ssl_verification,
-            timestamp_text(hook.created_at),
-        ])?;
+        statement.execute(params_from_iter(values(hook)?))?;
         let stored = Hook {
             id: conn.last_insert_rowid(),
             ..hook.clone()
@@ -115,23 +105,14 @@ impl Store {
         changes.apply(&mut hook);
 
         let mut statement = conn.prepare_cached(
-            "UPDATE hooks SET url = ?3, name = ?4, description = ?5, token = ?6,
-                 events_json = ?7, push_events_branch_filter = ?8,
-                 branch_filter_strategy = ?9, enable_ssl_verification = ?10
-             WHERE project_id = ?1 AND id = ?2",
+            "UPDATE hooks SET url = ?2, name = ?3, description = ?4, token = ?5,
+                 events_json = ?6, push_events_branch_filter = ?7,
+                 branch_filter_strategy = ?8, enable_ssl_verification = ?9, created_at = ?10
+             WHERE project_id = ?1 AND id = ?11",
         )?;
-        statement.execute(params![
-            project_id,
-            id,
-            hook.url,
-            hook.name,
-            hook.description,
-            hook.token,
-            json_text(&hook.events)?,
-            hook.push_events_branch_filter,
-            hook.branch_filter_strategy,
-            hook.enable_ssl_verification,
-        ])?;
+        let mut values = values(&hook)?;
+        values.push(Value::Integer(id));
+        statement.execute(params_from_iter(values))?;
         self.shared.hooks.refresh(&conn, project_id)?;
         Ok(Some(hook))
     }
@@ -172,6 +153,23 @@ impl Store {
         projects.sort_unstable();
         projects
     }
+}
+
+/// The hook's columns after `id`, in [`COLUMNS`]' order.
+fn values(hook: &Hook) -> Result<Vec<Value>, StoreError> {
+    let text = |value: &Option<String>| value.clone().map_or(Value::Null, Value::Text);
+    Ok(vec![
+        Value::Integer(hook.project_id),
+        Value::Text(hook.url.clone()),
+        Value::Text(hook.name.clone()),
+        Value::Text(hook.description.clone()),
+        text(&hook.token),
+        Value::Text(json_text(&hook.events)?),
+        text(&hook.push_events_branch_filter),
+        Value::Text(hook.branch_filter_strategy.clone()),
+        Value::Integer(i64::from(hook.enable_ssl_verification)),
+        Value::Text(timestamp_text(hook.created_at)),
+    ])
 }
 
 fn project_hooks(conn: &Connection, project_id: i64) -> Result<Vec<Hook>, StoreError> {
