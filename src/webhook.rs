@@ -274,6 +274,10 @@ impl Deliveries {
     pub fn clear(&self) {
         self.shared.generation.fetch_add(1, Ordering::SeqCst);
         *self.shared.log.lock() = Log::default();
+        // Hook ids start again at 1, and a new hook must not inherit an
+        // old one's outage.
+        self.shared.progress.lock().clear();
+        self.shared.attempted.send_replace(());
     }
 
     /// A hook's queue and the task that empties it, on the current

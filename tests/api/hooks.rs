@@ -478,10 +478,17 @@ async fn to_next_transition_steps_through_a_scenario() {
 async fn reset_forgets_hooks_and_deliveries() {
     let mock = mock();
     let receiver = Receiver::start().await;
-    add_hook(&mock, json!({"url": receiver.url, "pipeline_events": true})).await;
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/", listener.local_addr().unwrap())
+    };
+    add_hook(&mock, json!({"url": closed, "pipeline_events": true})).await;
     trigger(&mock, json!({})).await;
     mock.advance(0.0).await;
-    assert_eq!(deliveries(&mock, "").await.len(), 1);
+    assert_eq!(
+        deliveries(&mock, "").await[0]["response_status"],
+        Value::Null
+    );
 
     mock.json("POST", "/_mock/reset", json!({}))
         .await
@@ -495,6 +502,14 @@ async fn reset_forgets_hooks_and_deliveries() {
             .is_empty()
     );
     assert!(deliveries(&mock, "").await.is_empty());
+
+    // The new hook 1 does not inherit the old one's outage: the advance
+    // waits for its event.
+    let hook = add_hook(&mock, json!({"url": receiver.url, "pipeline_events": true})).await;
+    assert_eq!(hook["id"], 1);
+    trigger(&mock, json!({})).await;
+    mock.advance(0.0).await;
+    assert_eq!(receiver.statuses(), ["running"]);
 }
 
 /// One event's body, pinned.
