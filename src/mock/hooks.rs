@@ -322,7 +322,10 @@ impl Mock {
     }
 
     /// Held by a trigger from before its clock reading until its events are
-    /// queued, when its project has pipeline hooks.
+    /// queued, when its project has pipeline hooks. The project is asked
+    /// once, before the trigger reads the clock: a trigger already on its
+    /// way when its project's first hook is added may have its first
+    /// events missed.
     pub(super) async fn hook_gate(&self, project_id: i64) -> Option<RwLockReadGuard<'_, ()>> {
         match self.store.has_pipeline_hooks(project_id) {
             true => Some(self.hooks.gate.read().await),

@@ -156,7 +156,8 @@ pub struct MockOptions {
     /// The mock's own base URL, such as `http://127.0.0.1:8000`, which
     /// pipeline events link to and name as `X-Gitlab-Instance`. Requests
     /// carry their own base in `Host`; events answer no request, so the
-    /// server says where it can be reached.
+    /// server says where it can be reached. Left empty, the links are
+    /// paths without a host.
     pub public_url: String,
     /// How pipeline events are retried.
     pub hook_delivery: crate::webhook::DeliveryPolicy,
