@@ -307,6 +307,21 @@ async fn events_of_one_instant_go_by_pipeline_id() {
     assert_eq!(order, expected);
 }
 
+/// A freeze at a later instant moves the clock too, and sends what it
+/// crosses before it answers.
+#[tokio::test]
+async fn a_freeze_forward_delivers_what_it_crosses() {
+    let mock = mock();
+    let receiver = Receiver::start().await;
+    add_hook(&mock, json!({"url": receiver.url, "pipeline_events": true})).await;
+    trigger(&mock, json!({"terminal_after_seconds": 60})).await;
+    let later = json!({"at": "2026-12-03T10:05:00Z"});
+    mock.json("POST", "/_mock/clock/freeze", later)
+        .await
+        .expect(200);
+    assert_eq!(receiver.statuses(), ["running", "success"]);
+}
+
 #[tokio::test]
 async fn cancel_and_retry_send_their_transitions() {
     let mock = mock();

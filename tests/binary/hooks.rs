@@ -71,3 +71,28 @@ async fn the_running_clock_delivers_events_on_time() {
     assert_eq!(log[0]["pipeline_status"], "running");
     assert_eq!(log[0]["response_status"], 200);
 }
+
+/// Hooks are kept in the database: after a restart they are listed, and
+/// the next pipeline's events still reach them.
+#[tokio::test]
+async fn hooks_survive_a_restart() {
+    let scratch = Scratch::new("hooks_restart");
+    let mut mock = MockProcess::start(&scratch.db(), &[]);
+    let receiver = Receiver::start().await;
+    mock.freeze().await;
+    let hook = json!({"url": receiver.url, "pipeline_events": true, "token": "kept"});
+    mock.post("/projects/5/hooks", hook)
+        .await
+        .expect(StatusCode::CREATED);
+
+    mock.restart();
+    let listed = mock.get("/projects/5/hooks").await.expect(StatusCode::OK);
+    assert_eq!(listed[0]["url"], receiver.url.as_str());
+    let trigger = json!({"token": "T", "ref": "main", "terminal_after_seconds": 60});
+    mock.post("/projects/5/trigger/pipeline", trigger)
+        .await
+        .expect(StatusCode::CREATED);
+    mock.advance(60).await;
+    assert_eq!(receiver.statuses(), ["running", "success"]);
+    assert_eq!(receiver.all()[0].headers["x-gitlab-token"], "kept");
+}
