@@ -156,6 +156,7 @@ async fn the_settlement_migration_fills_old_rows() {
          ALTER TABLE pipelines DROP COLUMN settled_ms;
          ALTER TABLE pipelines DROP COLUMN settled_status;
          CREATE INDEX pipelines_by_project_iid ON pipelines(project_id, iid);
+         DROP TABLE hooks;
          PRAGMA user_version = 2;",
     )
     .unwrap();
