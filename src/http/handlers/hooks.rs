@@ -9,7 +9,8 @@ use warp::reply::Response;
 use crate::http::error::ApiError;
 use crate::http::params::{read_hook, request_fields};
 use crate::http::views::{DeliveryView, HookView};
-use crate::mock::Mock;
+use crate::mock::{Mock, ProjectRef};
+use crate::model::HookChanges;
 
 use super::{id_param, json, json_with_status, no_content, project_param};
 
@@ -38,10 +39,7 @@ pub async fn create(
     body: Bytes,
     mock: Mock,
 ) -> Result<Response, ApiError> {
-    let fields = request_fields(&query, content_type.as_deref(), body).await?;
-    let changes = read_hook(&fields, true)?;
-    let reference = project_param(&project, NO_PROJECT)?;
-
+    let (reference, changes) = hook_request(&project, &query, content_type, body, true).await?;
     let hook = mock.create_hook(&reference, changes)?;
     Ok(json_with_status(
         &HookView::render(&hook),
@@ -58,13 +56,25 @@ pub async fn update(
     body: Bytes,
     mock: Mock,
 ) -> Result<Response, ApiError> {
-    let fields = request_fields(&query, content_type.as_deref(), body).await?;
-    let changes = read_hook(&fields, false)?;
-    let reference = project_param(&project, NO_PROJECT)?;
+    let (reference, changes) = hook_request(&project, &query, content_type, body, false).await?;
     let id = id_param(&hook, "hook_id")?;
 
     let hook = mock.update_hook(&reference, id, changes)?;
     Ok(json(&HookView::render(&hook)))
+}
+
+/// The project and the fields of a create or update, checked in GitLab's
+/// order: the fields first, then the project.
+async fn hook_request(
+    project: &str,
+    query: &str,
+    content_type: Option<String>,
+    body: Bytes,
+    creating: bool,
+) -> Result<(ProjectRef, HookChanges), ApiError> {
+    let fields = request_fields(query, content_type.as_deref(), body).await?;
+    let changes = read_hook(&fields, creating)?;
+    Ok((project_param(project, NO_PROJECT)?, changes))
 }
 
 /// `DELETE /projects/:id/hooks/:hook_id`
