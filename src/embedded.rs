@@ -15,7 +15,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let gitlab = MockGitLab::start().await;
-//! gitlab.freeze().unwrap();
+//! gitlab.freeze().await.unwrap();
 //!
 //! // Trigger as any client would; preset scenario 500 succeeds after five
 //! // minutes.
@@ -194,6 +194,8 @@ impl MockGitLabBuilder {
             initial_status: self.initial_status,
             global_trigger_tokens: self.trigger_tokens.clone(),
             journal_limit: self.journal_limit,
+            public_url: format!("http://{addr}"),
+            ..MockOptions::default()
         };
         let database = |source| StartError::Database {
             path: MEMORY.into(),
@@ -255,25 +257,32 @@ impl MockGitLab {
     }
 
     /// Stops the clock where it is.
-    pub fn freeze(&self) -> Result<ClockReading, MockError> {
-        self.mock.freeze_clock(None)
+    pub async fn freeze(&self) -> Result<ClockReading, MockError> {
+        self.mock.freeze_clock(None).await
     }
 
-    /// Stops the clock at `at`.
-    pub fn freeze_at(&self, at: Timestamp) -> Result<ClockReading, MockError> {
-        self.mock.freeze_clock(Some(at))
+    /// Stops the clock at `at`, delivering the pipeline events it crosses.
+    pub async fn freeze_at(&self, at: Timestamp) -> Result<ClockReading, MockError> {
+        self.mock.freeze_clock(Some(at)).await
     }
 
-    /// Moves the clock forward by `step`.
+    /// Moves the clock forward by `step`, delivering every pipeline event
+    /// it crosses before it returns.
     pub async fn advance(&self, step: Duration) -> Result<ClockReading, MockError> {
         let step = SignedDuration::try_from(step)
             .map_err(|_| MockError::Clock(crate::clock::ClockError::OutOfRange))?;
-        self.mock.advance_clock(step)
+        self.mock.advance_clock(step).await
+    }
+
+    /// Moves the clock to the next instant at which any pipeline changes
+    /// status; `None`, with the clock untouched, when none ever will.
+    pub async fn advance_to_next_transition(&self) -> Result<Option<ClockReading>, MockError> {
+        self.mock.advance_to_next_transition().await
     }
 
     /// Lets the clock run again from where it stands.
-    pub fn resume(&self) -> Result<ClockReading, MockError> {
-        self.mock.resume_clock()
+    pub async fn resume(&self) -> Result<ClockReading, MockError> {
+        self.mock.resume_clock().await
     }
 
     /// The requests the root namespace answered, oldest first.

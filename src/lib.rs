@@ -22,6 +22,8 @@
 //!   observing, canceling, retrying, listing, moving time.
 //! - [`http`]: warp routes, authentication, handlers, parameter decoding,
 //!   pagination and JSON views.
+//! - [`webhook`]: posting pipeline events to project hooks, and the log
+//!   of those posts.
 //! - [`server`]: binding and serving.
 
 pub mod clock;
@@ -36,5 +38,6 @@ pub mod presets;
 pub mod server;
 pub mod status;
 pub mod store;
+pub mod webhook;
 
 pub use embedded::{MockGitLab, MockGitLabBuilder};

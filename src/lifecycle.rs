@@ -182,13 +182,7 @@ pub fn observe(run: &Run, now: Timestamp) -> Observation {
     let horizon = run
         .canceled_at
         .map_or(now, |canceled_at| canceled_at.min(now));
-    let mut seen = Observation {
-        status: run.timeline.first_status(),
-        updated_at: run.anchor,
-        started_at: run.earlier_started_at,
-        finished_at: None,
-        blocked_at: None,
-    };
+    let mut seen = before_start(run);
 
     for (seconds, status) in run.timeline.transitions() {
         match run.at(seconds) {
@@ -201,6 +195,17 @@ pub fn observe(run: &Run, now: Timestamp) -> Observation {
         enter(&mut seen, PipelineStatus::Canceled, canceled_at);
     }
     seen
+}
+
+/// What the walk of a run's transitions starts from, before its first.
+fn before_start(run: &Run) -> Observation {
+    Observation {
+        status: run.timeline.first_status(),
+        updated_at: run.anchor,
+        started_at: run.earlier_started_at,
+        finished_at: None,
+        blocked_at: None,
+    }
 }
 
 /// The state the pipeline comes to rest in, and from when: the instant of
@@ -247,4 +252,58 @@ fn enter(seen: &mut Observation, status: PipelineStatus, instant: Timestamp) {
     }
     seen.finished_at = status.stamps_finish().then_some(instant);
     seen.blocked_at = (status == PipelineStatus::Manual).then_some(instant);
+}
+
+/// Every status change of the run whose instant lies after `after` (all of
+/// them when `None`) and at or before `until`, in order, each as a read
+/// right after it would show it. This is what the pipeline webhook sends:
+/// one event per change.
+///
+/// The walk is [`observe`]'s, step by step. Several changes can share an
+/// instant, as a zero-length phase and the one after it do; a read at that
+/// instant shows only the last, but each is a change GitLab reports. A
+/// cancel passes through `canceling` on its way to `canceled`, at the same
+/// instant, as GitLab's state machine does. A phase that repeats the
+/// status before it is no change and is left out.
+pub fn transitions(run: &Run, after: Option<Timestamp>, until: Timestamp) -> Vec<Observation> {
+    let mut previous = None;
+    walk(run, until)
+        .into_iter()
+        .filter(|seen| previous.replace(seen.status) != Some(seen.status))
+        .filter(|seen| after.is_none_or(|after| seen.updated_at > after))
+        .collect()
+}
+
+/// The first instant after `after` at which the run changes status, if it
+/// ever does again.
+pub fn next_transition(run: &Run, after: Timestamp) -> Option<Timestamp> {
+    transitions(run, Some(after), Timestamp::MAX)
+        .first()
+        .map(|seen| seen.updated_at)
+}
+
+/// What a read shows after each step of the run up to `until`, loops from
+/// a status to itself included.
+fn walk(run: &Run, until: Timestamp) -> Vec<Observation> {
+    let horizon = run
+        .canceled_at
+        .map_or(until, |canceled_at| canceled_at.min(until));
+    let mut seen = before_start(run);
+    let mut steps = Vec::new();
+
+    for (seconds, status) in run.timeline.transitions() {
+        match run.at(seconds) {
+            Some(instant) if instant <= horizon => enter(&mut seen, status, instant),
+            _ => break,
+        }
+        steps.push(seen);
+    }
+
+    if let Some(canceled_at) = run.canceled_at.filter(|canceled_at| *canceled_at <= until) {
+        for status in [PipelineStatus::Canceling, PipelineStatus::Canceled] {
+            enter(&mut seen, status, canceled_at);
+            steps.push(seen);
+        }
+    }
+    steps
 }

@@ -247,31 +247,23 @@ impl Directory {
     }
 
     fn create(&self, name: &str) -> Result<Namespace, NamespaceError> {
-        let mock = match &self.storage {
-            Storage::Memory => open_mock(":memory:", self.options.clone())?,
-            Storage::Folder(folder) => self.open_file(folder, name)?,
+        let base_path = format!("{PREFIX}{name}");
+        let options = MockOptions {
+            public_url: format!("{}{base_path}", self.options.public_url),
+            ..self.options.clone()
         };
+        let mock = match &self.storage {
+            Storage::Memory => open_mock(":memory:", options)?,
+            Storage::Folder(folder) => open_file(folder, name, options)?,
+        };
+        // Runs while the namespace's mock lives, and ends with it.
+        mock.spawn_hook_scheduler();
         let settings = Settings {
-            base_path: Arc::from(format!("{PREFIX}{name}")),
+            base_path: Arc::from(base_path),
             namespaces: None,
             ..self.settings.clone()
         };
         Ok(Namespace::new(Some(name.to_owned()), mock, settings))
-    }
-
-    /// Opens the namespace's file; a file this attempt created is removed
-    /// again when the open fails (out of file descriptors, say), so a
-    /// failure leaves no namespace behind to be listed.
-    fn open_file(&self, folder: &Path, name: &str) -> Result<Mock, NamespaceError> {
-        std::fs::create_dir_all(folder)?;
-        let database = database_file(folder, name);
-        let existed = database.exists();
-
-        let opened = open_mock(&database.to_string_lossy(), self.options.clone());
-        if opened.is_err() && !existed {
-            let _ = remove_files(folder, name);
-        }
-        Ok(opened?)
     }
 
     /// Every namespace, open or only on disk, by name.
@@ -316,6 +308,21 @@ impl Directory {
 /// the file systems that cannot tell `A.db` from `a.db`.
 fn canonical(name: &str) -> Option<String> {
     is_valid_name(name).then(|| name.to_ascii_lowercase())
+}
+
+/// Opens a namespace's file; a file this attempt created is removed again
+/// when the open fails (out of file descriptors, say), so a failure leaves
+/// no namespace behind to be listed.
+fn open_file(folder: &Path, name: &str, options: MockOptions) -> Result<Mock, NamespaceError> {
+    std::fs::create_dir_all(folder)?;
+    let database = database_file(folder, name);
+    let existed = database.exists();
+
+    let opened = open_mock(&database.to_string_lossy(), options);
+    if opened.is_err() && !existed {
+        let _ = remove_files(folder, name);
+    }
+    Ok(opened?)
 }
 
 fn database_file(folder: &Path, name: &str) -> PathBuf {

@@ -5,7 +5,9 @@ use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 
 use gitlab_mock::clock::ClockState;
-use gitlab_mock::lifecycle::{Phase, Run, Timeline, at_creation, observe, settlement};
+use gitlab_mock::lifecycle::{
+    Phase, Run, Timeline, at_creation, next_transition, observe, settlement, transitions,
+};
 use gitlab_mock::status::PipelineStatus;
 
 fn instant() -> impl Strategy<Value = Timestamp> {
@@ -171,6 +173,62 @@ proptest! {
         if settled.updated_at > created {
             prop_assert_ne!(observe(&run, after(settled.updated_at, -1)), settled);
         }
+    }
+
+    /// The transitions listed in an interval agree with `observe`: each
+    /// lies in the interval, in order; at each instant listed, the last
+    /// one listed is what a read shows, with the same `started_at` and
+    /// `finished_at`; no two in a row repeat a status; and a read at the
+    /// interval's end shows the last one listed, or what a read at its
+    /// start showed when none is. `next_transition` is the first one
+    /// listed after an instant.
+    #[test]
+    fn transitions_agree_with_observe(
+        timeline in timeline(), created in instant(),
+        cancel in proptest::option::of(0i64..5_000_000),
+        from in 0i64..3_000_000, length in 0i64..3_000_000,
+    ) {
+        let mut run = Run::new(timeline, created);
+        if let Some(at) = cancel.map(|at| after(created, at)) {
+            prop_assume!(observe(&run, at).status.is_cancelable());
+            run.canceled_at = Some(at);
+        }
+        let (start, end) = (after(created, from), after(created, from + length));
+        let listed = transitions(&run, Some(start), end);
+
+        for (index, seen) in listed.iter().enumerate() {
+            prop_assert!(start < seen.updated_at && seen.updated_at <= end);
+            let next = listed.get(index + 1);
+            if let Some(next) = next {
+                prop_assert!(seen.updated_at <= next.updated_at);
+                prop_assert_ne!(seen.status, next.status);
+            }
+            if next.is_none_or(|next| next.updated_at > seen.updated_at) {
+                let read = observe(&run, seen.updated_at);
+                prop_assert_eq!(read.status, seen.status);
+                prop_assert_eq!(read.started_at, seen.started_at);
+                prop_assert_eq!(read.finished_at, seen.finished_at);
+            }
+        }
+        let at_end = observe(&run, end).status;
+        match listed.last() {
+            Some(last) => prop_assert_eq!(last.status, at_end),
+            None => prop_assert_eq!(observe(&run, start).status, at_end),
+        }
+        prop_assert_eq!(
+            next_transition(&run, start),
+            transitions(&run, Some(start), Timestamp::MAX).first().map(|seen| seen.updated_at)
+        );
+    }
+
+    /// Listed from the beginning, the transitions start with the first
+    /// status at creation, as the trigger answers it.
+    #[test]
+    fn transitions_start_with_the_first_status(timeline in timeline(), created in instant()) {
+        let run = Run::new(timeline, created);
+        let listed = transitions(&run, None, created);
+        prop_assert_eq!(listed.first().map(|seen| seen.status), Some(at_creation(&run).status));
+        prop_assert_eq!(listed.last().map(|seen| seen.status), Some(observe(&run, created).status));
     }
 
     /// However freeze, advance and resume are mixed, and however the source

@@ -158,6 +158,7 @@ async fn the_settlement_migration_fills_old_rows() {
          ALTER TABLE pipelines DROP COLUMN settled_ms;
          ALTER TABLE pipelines DROP COLUMN settled_status;
          CREATE INDEX pipelines_by_project_iid ON pipelines(project_id, iid);
+         DROP TABLE hooks;
          PRAGMA user_version = 2;",
     )
     .unwrap();
@@ -292,7 +293,8 @@ async fn deleting_a_scenario_searches_the_partial_index() {
     };
     let old = rusqlite::Connection::open(scratch.path()).unwrap();
     old.execute_batch(
-        "DROP INDEX pipelines_by_scenario;
+        "DROP TABLE hooks;
+         DROP INDEX pipelines_by_scenario;
          CREATE INDEX pipelines_by_scenario ON pipelines(scenario_id);
          PRAGMA user_version = 3;",
     )

@@ -203,26 +203,38 @@ pub struct Freeze {
     pub at: Option<Timestamp>,
 }
 
-/// `POST /_mock/clock/advance`.
+/// `POST /_mock/clock/advance`: a step, or to the next transition.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Advance {
-    seconds: f64,
+    #[serde(default)]
+    seconds: Option<f64>,
+    #[serde(default)]
+    to_next_transition: Option<bool>,
+}
+
+/// How far an advance goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdvanceBy {
+    Step(SignedDuration),
+    /// To the next instant at which any pipeline changes status.
+    NextTransition,
 }
 
 impl Advance {
-    /// The step in whole milliseconds, refusing negative and absurdly large
-    /// values.
-    pub fn step(&self) -> Result<SignedDuration, ApiError> {
-        if self.seconds < 0.0 {
-            return Err(ApiError::Unprocessable(
-                "seconds must be zero or more".into(),
-            ));
+    /// Exactly one of `seconds` and `to_next_transition: true`;
+    /// `to_next_transition: false` counts as not sent.
+    pub fn by(&self) -> Result<AdvanceBy, ApiError> {
+        match (self.seconds, self.to_next_transition == Some(true)) {
+            (Some(_), true) => Err(ApiError::Unprocessable(
+                "give either seconds or to_next_transition, not both".into(),
+            )),
+            (None, true) => Ok(AdvanceBy::NextTransition),
+            (Some(seconds), false) => step(seconds).map(AdvanceBy::Step),
+            (None, false) => Err(ApiError::Unprocessable(
+                "give seconds, or to_next_transition: true".into(),
+            )),
         }
-        let too_far = || ApiError::from(MockError::Clock(ClockError::OutOfRange));
-        let step = SignedDuration::try_from_secs_f64(self.seconds).map_err(|_| too_far())?;
-        let millis = i64::try_from(step.as_millis()).map_err(|_| too_far())?;
-        Ok(SignedDuration::from_millis(millis))
     }
 }
 
@@ -277,4 +289,18 @@ impl NewFault {
 /// Whether `method` could be an HTTP method: letters only, a sane length.
 fn is_method_token(method: &str) -> bool {
     (1..=16).contains(&method.len()) && method.bytes().all(|byte| byte.is_ascii_alphabetic())
+}
+
+/// The step in whole milliseconds, refusing negative and absurdly large
+/// values.
+fn step(seconds: f64) -> Result<SignedDuration, ApiError> {
+    if seconds < 0.0 {
+        return Err(ApiError::Unprocessable(
+            "seconds must be zero or more".into(),
+        ));
+    }
+    let too_far = || ApiError::from(MockError::Clock(ClockError::OutOfRange));
+    let step = SignedDuration::try_from_secs_f64(seconds).map_err(|_| too_far())?;
+    let millis = i64::try_from(step.as_millis()).map_err(|_| too_far())?;
+    Ok(SignedDuration::from_millis(millis))
 }

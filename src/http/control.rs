@@ -10,7 +10,7 @@ use super::Settings;
 use super::auth::member;
 use super::error::respond;
 use super::filters::{base_url, body, drained, raw_query, with};
-use super::handlers::{clock, control, scenarios, tooling};
+use super::handlers::{clock, control, hooks, scenarios, tooling};
 
 /// Every `/_mock` route.
 pub fn routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
@@ -33,6 +33,20 @@ pub fn routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
         .unify()
         .or(namespace_routes(settings))
         .unify()
+        .or(hook_deliveries(mock, settings))
+        .unify()
+        .boxed()
+}
+
+/// GET /_mock/hooks/deliveries
+fn hook_deliveries(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    warp::path!("_mock" / "hooks" / "deliveries")
+        .and(warp::get())
+        .and(member(settings))
+        .and(raw_query())
+        .and(with(mock.clone()))
+        .then(hooks::deliveries)
+        .map(respond)
         .boxed()
 }
 

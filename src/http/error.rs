@@ -105,6 +105,8 @@ impl From<MockError> for ApiError {
             MockError::NotFound(Missing::TriggerToken) => Self::NotFound("404 Trigger Not Found"),
             MockError::TriggerDenied => Self::NotFound("404 Not Found"),
             MockError::Unauthorized => Self::Unauthorized,
+            MockError::NotFound(Missing::Hook) => Self::NotFound("404 Project Hook Not Found"),
+            MockError::InvalidHookUrl => Self::Unprocessable(error.to_string()),
             MockError::NoLatest => Self::Forbidden("403 Forbidden".into()),
             MockError::Refused(rejection) => Self::Refused(rejection.message()),
             MockError::Conflict(message) => Self::Conflict(message),

@@ -1,5 +1,5 @@
 //! Routes that mimic GitLab API v4: triggers, pipelines, projects, the
-//! user and trigger tokens.
+//! user, trigger tokens and project hooks.
 
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
@@ -12,7 +12,7 @@ use super::auth::{caller, project_member};
 use super::error::respond;
 use super::filters::{base_url, body, content_type, drained, raw_query, with};
 use super::handlers::trigger::{TriggerCall, ref_from_tail};
-use super::handlers::{pipelines, projects, trigger};
+use super::handlers::{hooks, pipelines, projects, trigger};
 
 /// The GitLab-shaped routes, without the `/api/v4` prefix.
 pub fn routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
@@ -22,6 +22,8 @@ pub fn routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
         .or(pipeline_writes(mock, settings))
         .unify()
         .or(project_routes(mock, settings))
+        .unify()
+        .or(hook_routes(mock, settings))
         .unify()
         .boxed()
 }
@@ -232,6 +234,61 @@ fn project_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> 
         .or(list)
         .unify()
         .or(create)
+        .unify()
+        .or(delete)
+        .unify()
+        .map(respond)
+        .boxed()
+}
+
+fn hook_routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
+    let member = project_member(settings);
+    let all = || warp::path!("projects" / String / "hooks");
+    let one = || warp::path!("projects" / String / "hooks" / String);
+
+    // GET /projects/:id/hooks
+    let list = all()
+        .and(warp::get())
+        .and(member.clone())
+        .and(with(mock.clone()))
+        .then(hooks::list);
+    // POST /projects/:id/hooks
+    let create = all()
+        .and(warp::post())
+        .and(member.clone())
+        .and(raw_query())
+        .and(content_type())
+        .and(body())
+        .and(with(mock.clone()))
+        .then(hooks::create);
+    // GET /projects/:id/hooks/:hook_id
+    let get = one()
+        .and(warp::get())
+        .and(member.clone())
+        .and(with(mock.clone()))
+        .then(hooks::get);
+    // PUT /projects/:id/hooks/:hook_id
+    let update = one()
+        .and(warp::put())
+        .and(member.clone())
+        .and(raw_query())
+        .and(content_type())
+        .and(body())
+        .and(with(mock.clone()))
+        .then(hooks::update);
+    // DELETE /projects/:id/hooks/:hook_id
+    let delete = one()
+        .and(warp::delete())
+        .and(member)
+        .and(drained())
+        .and(with(mock.clone()))
+        .then(hooks::delete);
+
+    list.or(create)
+        .unify()
+        .or(get)
+        .unify()
+        .or(update)
         .unify()
         .or(delete)
         .unify()

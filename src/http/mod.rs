@@ -18,7 +18,7 @@ mod gitlab;
 mod handlers;
 mod pagination;
 mod params;
-mod views;
+pub(crate) mod views;
 
 use std::sync::Arc;
 

@@ -24,23 +24,26 @@ impl Mock {
     }
 
     /// Stops time at `at`, or now.
-    pub fn freeze_clock(&self, at: Option<Timestamp>) -> Result<ClockReading, MockError> {
-        self.change_clock(|state, source_now| state.freeze(at, source_now))
+    pub async fn freeze_clock(&self, at: Option<Timestamp>) -> Result<ClockReading, MockError> {
+        self.move_clock(|state, source_now| state.freeze(at, source_now))
+            .await
     }
 
     /// Moves time forward by `step`.
-    pub fn advance_clock(&self, step: SignedDuration) -> Result<ClockReading, MockError> {
-        self.change_clock(|state, source_now| state.advance(step, source_now))
+    pub async fn advance_clock(&self, step: SignedDuration) -> Result<ClockReading, MockError> {
+        self.move_clock(|state, source_now| state.advance(step, source_now))
+            .await
     }
 
     /// Lets a frozen clock run again from where it stands.
-    pub fn resume_clock(&self) -> Result<ClockReading, MockError> {
-        self.change_clock(|state, source_now| Ok(state.resume(source_now)))
+    pub async fn resume_clock(&self) -> Result<ClockReading, MockError> {
+        self.move_clock(|state, source_now| Ok(state.resume(source_now)))
+            .await
     }
 
     /// Saves the new state before installing it, under the clock's lock, so
     /// what a restart finds is always what was last answered.
-    fn change_clock(
+    pub(super) fn change_clock(
         &self,
         transition: impl FnOnce(ClockState, Timestamp) -> Result<ClockState, ClockError>,
     ) -> Result<ClockReading, MockError> {
@@ -54,14 +57,16 @@ impl Mock {
         Ok(reading)
     }
 
-    /// Back to a fresh database: no pipelines, projects, trigger tokens or
-    /// rules, only the presets, and system time; the journal and the
-    /// faults are emptied too.
-    pub fn reset(&self) -> Result<(), MockError> {
+    /// Back to a fresh database: no pipelines, projects, trigger tokens,
+    /// rules or hooks, only the presets, and system time; the delivery log,
+    /// the journal and the faults are emptied too.
+    pub async fn reset(&self) -> Result<(), MockError> {
+        let _alone = self.hook_gate_for_reset().await;
         self.clock.update(|_, _| {
             self.store.reset(&presets())?;
             Ok::<_, MockError>(ClockState::SYSTEM)
         })?;
+        self.hooks_reset();
         self.journal.clear();
         self.faults.clear();
         tracing::info!("mock reset to presets and system time");

@@ -15,10 +15,12 @@
 //! - `clock`: moving time.
 //! - `journal`: the requests answered, for tests to assert on.
 //! - `faults`: scripted failures for the next matching requests.
+//! - `hooks`: project hooks, and which pipeline events they get when.
 
 mod access;
 mod clock;
 mod faults;
+mod hooks;
 mod journal;
 mod pipelines;
 mod scenarios;
@@ -37,6 +39,7 @@ pub use clock::ClockReading;
 pub use faults::{
     Fault, FaultSpec, Faults, MAX_DELAY_MS, MAX_RETRY_AFTER, MAX_TIMES, is_control_path,
 };
+pub use hooks::MAX_HOOKS_PER_PROJECT;
 pub use journal::{JOURNAL_LIMIT, Journal, JournalEntry, JournalFilter, MAX_KEPT_TEXT, Sighting};
 pub use pipelines::{ListFilter, MOCK_USERNAME, OrderBy, Scope};
 pub use scenarios::ScenarioPatch;
@@ -63,6 +66,9 @@ pub enum MockError {
     /// credentials.
     #[error("401 Unauthorized")]
     Unauthorized,
+    /// A hook's URL is not an http or https URL: GitLab's 422.
+    #[error("Invalid url given")]
+    InvalidHookUrl,
     /// `pipelines/latest` found nothing: GitLab answers 403.
     #[error("no pipeline for the ref")]
     NoLatest,
@@ -79,6 +85,7 @@ pub enum Missing {
     Scenario,
     Rule,
     TriggerToken,
+    Hook,
 }
 
 impl std::fmt::Display for Missing {
@@ -88,6 +95,7 @@ impl std::fmt::Display for Missing {
             Self::Scenario => "scenario",
             Self::Rule => "rule",
             Self::TriggerToken => "trigger token",
+            Self::Hook => "project hook",
         })
     }
 }
@@ -155,6 +163,14 @@ pub struct MockOptions {
     pub global_trigger_tokens: Vec<String>,
     /// How many requests the journal keeps.
     pub journal_limit: usize,
+    /// The mock's own base URL, such as `http://127.0.0.1:8000`, which
+    /// pipeline events link to and name as `X-Gitlab-Instance`. Requests
+    /// carry their own base in `Host`; events answer no request, so the
+    /// server says where it can be reached. Left empty, the links are
+    /// paths without a host.
+    pub public_url: String,
+    /// How pipeline events are retried.
+    pub hook_delivery: crate::webhook::DeliveryPolicy,
 }
 
 impl Default for MockOptions {
@@ -163,6 +179,8 @@ impl Default for MockOptions {
             initial_status: InitialStatus::default(),
             global_trigger_tokens: Vec::new(),
             journal_limit: JOURNAL_LIMIT,
+            public_url: String::new(),
+            hook_delivery: crate::webhook::DeliveryPolicy::default(),
         }
     }
 }
@@ -175,6 +193,7 @@ pub struct Mock {
     options: Arc<MockOptions>,
     journal: Arc<Journal>,
     faults: Arc<Faults>,
+    hooks: Arc<hooks::HookHub>,
 }
 
 impl Mock {
@@ -185,12 +204,18 @@ impl Mock {
 
     /// A mock with the given options.
     pub fn with_options(store: Store, clock: Arc<VirtualClock>, options: MockOptions) -> Self {
+        let hooks = Arc::new(hooks::HookHub::new(
+            store.clone(),
+            Arc::clone(&clock),
+            &options,
+        ));
         Self {
             store,
             clock,
             journal: Arc::new(Journal::new(options.journal_limit)),
             faults: Arc::new(Faults::default()),
             options: Arc::new(options),
+            hooks,
         }
     }
 

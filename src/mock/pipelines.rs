@@ -11,6 +11,7 @@ use crate::store::{COUNT_LIMIT, Page, PipelineQuery, ProjectListing, SettledFilt
 
 use crate::model::Pipeline;
 
+use super::hooks::RunChange;
 use super::{Missing, Mock, MockError, ObservedPipeline, ProjectRef};
 
 /// The user every pipeline is attributed to; `username` filters match it.
@@ -174,28 +175,29 @@ impl Mock {
 
     /// Cancels a pipeline that can be canceled; any other comes back
     /// unchanged, as GitLab does.
-    pub fn cancel_pipeline(
+    pub async fn cancel_pipeline(
         &self,
         reference: &ProjectRef,
         id: i64,
     ) -> Result<ObservedPipeline, MockError> {
-        self.change_run(reference, id, |run, now| {
+        self.change_run(reference, id, RunChange::Cancel, |run, now| {
             let status = observe(run, now).status;
             status.is_cancelable().then(|| Run {
                 canceled_at: Some(now),
                 ..run.clone()
             })
         })
+        .await
     }
 
     /// Runs a failed or canceled pipeline's timeline again from now; any
     /// other comes back unchanged. `started_at` keeps its first value.
-    pub fn retry_pipeline(
+    pub async fn retry_pipeline(
         &self,
         reference: &ProjectRef,
         id: i64,
     ) -> Result<ObservedPipeline, MockError> {
-        self.change_run(reference, id, |run, now| {
+        self.change_run(reference, id, RunChange::Retry, |run, now| {
             let seen = observe(run, now);
             seen.status.is_retryable().then(|| Run {
                 anchor: now,
@@ -204,15 +206,19 @@ impl Mock {
                 ..run.clone()
             })
         })
+        .await
     }
 
-    fn change_run(
+    async fn change_run(
         &self,
         reference: &ProjectRef,
         id: i64,
+        kind: RunChange,
         change: impl FnOnce(&Run, Timestamp) -> Option<Run>,
     ) -> Result<ObservedPipeline, MockError> {
         let project = self.project(reference)?;
+        let _alone = self.hook_gate_alone(project.id).await;
+        let mut rewritten = false;
         // The instant is read and the change written under the clock's
         // lock, the order every clock change takes it in: no advance can
         // come between, so a pipeline a poll has seen finished is never
@@ -221,10 +227,11 @@ impl Mock {
         let mut changed = None;
         self.clock.update(|state, source_now| {
             let now = state.now(source_now);
+            self.before_run_change(project.id, now);
             let pipeline =
                 self.store
                     .update_run(id, |pipeline| match pipeline.project_id == project.id {
-                        true => change(&pipeline.run, now),
+                        true => change(&pipeline.run, now).inspect(|_| rewritten = true),
                         false => None,
                     })?;
             changed = Some((pipeline, now));
@@ -234,6 +241,9 @@ impl Mock {
         let pipeline = pipeline
             .filter(|pipeline| pipeline.project_id == project.id)
             .ok_or(MockError::NotFound(Missing::Pipeline))?;
+        if rewritten {
+            self.after_run_change(&pipeline, &project, kind);
+        }
         Ok(self.observed(pipeline, project, now))
     }
 

@@ -207,6 +207,7 @@ impl Mock {
         variables: Vec<Variable>,
         plan: Plan,
     ) -> Result<ObservedPipeline, MockError> {
+        let _hooks = self.hook_gate(project.id).await;
         let mut new = NewPipeline {
             project_id: project.id,
             sha: commit_sha(project.id, &git_ref),
@@ -229,6 +230,7 @@ impl Mock {
             }
         };
         tracing::debug!(id = pipeline.id, project = project.id, "pipeline created");
+        self.pipeline_created(&pipeline, &project);
 
         let observation = at_creation(&pipeline.run);
         Ok(ObservedPipeline {

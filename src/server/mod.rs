@@ -68,6 +68,7 @@ impl Bound {
         let options = MockOptions {
             initial_status: config.initial_status.into(),
             global_trigger_tokens: tokens(&config.trigger_tokens),
+            public_url: settings.public_url.to_string(),
             ..MockOptions::default()
         };
         let namespaces = Namespaces::open(&config.db, settings, options).map_err(|source| {
@@ -105,6 +106,9 @@ impl Bound {
     /// Serves until `shutdown` completes, then lets the connections finish
     /// the requests they are in.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        // Ends by itself once the namespaces, and with them the mock, are
+        // gone; each named namespace starts its own when it opens.
+        self.mock().spawn_hook_scheduler();
         let edge = edge::Edge::new(self.namespaces);
         let graceful = GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);

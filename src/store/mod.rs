@@ -18,8 +18,10 @@ mod cache;
 mod clock;
 mod commit;
 mod directory;
+mod hooks;
 mod listing;
 mod lock;
+mod moving;
 mod pipelines;
 mod projects;
 mod rules;
@@ -86,6 +88,9 @@ struct Shared {
     cache: cache::PipelineCache,
     /// The projects and trigger tokens tables, in memory.
     directory: directory::Directory,
+    /// Every project hook, kept in memory so a trigger can tell without SQL
+    /// whether its project has any.
+    hooks: hooks::HookIndex,
 }
 
 impl std::fmt::Debug for Store {
@@ -117,6 +122,7 @@ impl Store {
             false => Arc::new(Mutex::new(open_reader(path)?)),
         };
 
+        let hooks = hooks::HookIndex::load(&writer.lock())?;
         let generation = Arc::new(AtomicU64::new(0));
         let committer = commit::Committer::start(Arc::clone(&writer), Arc::clone(&generation));
         let shared = Shared {
@@ -127,13 +133,14 @@ impl Store {
             _lock: lock,
             cache: cache::PipelineCache::default(),
             directory,
+            hooks,
         };
         Ok(Self {
             shared: Arc::new(shared),
         })
     }
 
-    /// Empties pipelines, projects, trigger tokens and rules (restarting
+    /// Empties pipelines, projects, trigger tokens, rules and hooks (restarting
     /// their ids at 1), puts the scenarios back to exactly `presets` and
     /// forgets any clock changes, all in one transaction.
     pub fn reset(&self, presets: &[crate::model::Scenario]) -> Result<(), StoreError> {
@@ -147,12 +154,14 @@ impl Store {
              DELETE FROM projects;
              DELETE FROM sqlite_sequence;
              DELETE FROM scenarios;
-             DELETE FROM clock;",
+             DELETE FROM clock;
+             DELETE FROM hooks;",
         )?;
         schema::seed_defaults(&tx, presets)?;
         tx.commit()?;
         self.shared.directory.clear();
         self.shared.cache.invalidate();
+        self.shared.hooks.clear();
         self.shared.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }

@@ -19,11 +19,12 @@ use super::scenarios::insert_scenario_row;
 type Migration = fn(&Transaction<'_>) -> Result<(), StoreError>;
 
 /// Every migration in order; the position plus one is its version.
-const MIGRATIONS: [Migration; 4] = [
+const MIGRATIONS: [Migration; 5] = [
     create_seed_tables,
     add_gitlab_likeness,
     add_settlement,
     index_named_scenarios_only,
+    add_hooks,
 ];
 
 const SEED_TABLES: &str = "
@@ -138,6 +139,25 @@ DROP INDEX pipelines_by_scenario;
 CREATE INDEX pipelines_by_scenario ON pipelines(scenario_id) WHERE scenario_id IS NOT NULL;
 ";
 
+/// Project hooks: where pipeline events are posted. The events each hook
+/// wants are one JSON object, since the mock only acts on one of them.
+const HOOKS: &str = "
+CREATE TABLE hooks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    token TEXT,
+    events_json TEXT NOT NULL,
+    push_events_branch_filter TEXT,
+    branch_filter_strategy TEXT NOT NULL DEFAULT 'wildcard',
+    enable_ssl_verification INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX hooks_by_project ON hooks(project_id, id);
+";
+
 /// Brings the schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
@@ -207,6 +227,11 @@ fn add_settlement(tx: &Transaction<'_>) -> Result<(), StoreError> {
 /// Version 4: see [`PARTIAL_SCENARIO_INDEX`].
 fn index_named_scenarios_only(tx: &Transaction<'_>) -> Result<(), StoreError> {
     Ok(tx.execute_batch(PARTIAL_SCENARIO_INDEX)?)
+}
+
+/// Version 5: project hooks.
+fn add_hooks(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    Ok(tx.execute_batch(HOOKS)?)
 }
 
 /// Writes the given presets and an untouched clock: the state of a fresh

@@ -92,7 +92,7 @@ async fn advance_adds_seconds() {
     );
     negative.expect_error_mentioning(422, "zero or more");
     text.expect(422);
-    missing.expect_error_mentioning(422, "missing field `seconds`");
+    missing.expect_error_mentioning(422, "give seconds, or to_next_transition: true");
     huge.expect_error_mentioning(422, "largest supported instant");
     wraps.expect_error_mentioning(422, "largest supported instant");
     assert_eq!(

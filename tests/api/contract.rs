@@ -6,7 +6,7 @@ use super::support::{TestMock, authed};
 /// Every route the mock serves, as `(method, OpenAPI path)`: the
 /// GitLab-shaped routes bare and under `/api/v4`, then the `/_mock`
 /// routes.
-const SERVED: [(&str, &str); 56] = [
+const SERVED: [(&str, &str); 67] = [
     ("post", "/projects/{id}/trigger/pipeline"),
     ("post", "/projects/{id}/ref/{ref}/trigger/pipeline"),
     ("post", "/projects/{id}/pipeline"),
@@ -23,6 +23,11 @@ const SERVED: [(&str, &str); 56] = [
     ("get", "/projects/{id}/triggers"),
     ("post", "/projects/{id}/triggers"),
     ("delete", "/projects/{id}/triggers/{trigger_id}"),
+    ("get", "/projects/{id}/hooks"),
+    ("post", "/projects/{id}/hooks"),
+    ("get", "/projects/{id}/hooks/{hook_id}"),
+    ("put", "/projects/{id}/hooks/{hook_id}"),
+    ("delete", "/projects/{id}/hooks/{hook_id}"),
     ("post", "/api/v4/projects/{id}/trigger/pipeline"),
     ("post", "/api/v4/projects/{id}/ref/{ref}/trigger/pipeline"),
     ("post", "/api/v4/projects/{id}/pipeline"),
@@ -48,6 +53,11 @@ const SERVED: [(&str, &str); 56] = [
     ("get", "/api/v4/projects/{id}/triggers"),
     ("post", "/api/v4/projects/{id}/triggers"),
     ("delete", "/api/v4/projects/{id}/triggers/{trigger_id}"),
+    ("get", "/api/v4/projects/{id}/hooks"),
+    ("post", "/api/v4/projects/{id}/hooks"),
+    ("get", "/api/v4/projects/{id}/hooks/{hook_id}"),
+    ("put", "/api/v4/projects/{id}/hooks/{hook_id}"),
+    ("delete", "/api/v4/projects/{id}/hooks/{hook_id}"),
     ("get", "/_mock/health"),
     ("get", "/_mock/scenarios"),
     ("post", "/_mock/scenarios"),
@@ -72,6 +82,7 @@ const SERVED: [(&str, &str); 56] = [
     ("delete", "/_mock/faults/{fault_id}"),
     ("get", "/_mock/namespaces"),
     ("delete", "/_mock/namespaces/{name}"),
+    ("get", "/_mock/hooks/deliveries"),
 ];
 
 /// `(method, path)` of every operation in API.md's `paths` section.
@@ -118,6 +129,7 @@ fn concrete(path: &str) -> String {
         .replace("{trigger_id}", "1")
         .replace("{fault_id}", "1")
         .replace("{name}", "team-a")
+        .replace("{hook_id}", "1")
 }
 
 /// Each documented operation reaches a route: never the no-route 404 or a

@@ -9,12 +9,15 @@ mod contract;
 mod control;
 mod errors;
 mod gitlab;
+mod hooks;
 mod listing;
 mod parsers;
 mod paths;
 mod phases;
 mod polling;
 mod properties;
+#[path = "../common/receiver.rs"]
+mod receiver;
 mod scenarios;
 mod snapshots;
 mod support;

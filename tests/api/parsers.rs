@@ -583,6 +583,32 @@ fn trigger_call() -> impl Strategy<Value = Call> {
         })
 }
 
+/// The project hook routes, any project, id, query string and body, in any
+/// content type.
+fn hook_call() -> impl Strategy<Value = Call> {
+    let route =
+        (any_project(), any_id(), any_query(), 0..5).prop_map(|(project, hook, query, route)| {
+            match route {
+                0 => ("POST", format!("/projects/{project}/hooks?{query}")),
+                1 => ("POST", format!("/projects/123/hooks?{query}")),
+                2 => ("PUT", format!("/projects/{project}/hooks/{hook}?{query}")),
+                3 => ("GET", format!("/projects/{project}/hooks/{hook}")),
+                _ => ("DELETE", format!("/projects/{project}/hooks/{hook}")),
+            }
+        });
+    let routed = route.prop_flat_map(|(method, path)| (Just(method), prefixed(path)));
+    (routed, any_token(), any_content_type(), any_body()).prop_map(
+        |((method, path), token, content_type, body)| Call {
+            method,
+            path,
+            token,
+            content_type,
+            event: None,
+            body,
+        },
+    )
+}
+
 /// A GitLab-shaped read, or a write without a body, at any project and
 /// pipeline with any query string.
 fn read_call() -> impl Strategy<Value = Call> {
@@ -692,9 +718,17 @@ fn freeze_body() -> impl Strategy<Value = Vec<u8>> {
     object_with(one_of(INSTANTS).prop_map(|at| json!({ "at": at })))
 }
 
-/// `POST /_mock/clock/advance`: steps from nothing to past the end of time.
+/// `POST /_mock/clock/advance`: steps from nothing to past the end of time,
+/// or to the next transition, alone or beside a step.
 fn advance_body() -> impl Strategy<Value = Vec<u8>> {
-    object_with(number_field().prop_map(|seconds| json!({ "seconds": seconds })))
+    let step = number_field().prop_map(|seconds| json!({ "seconds": seconds }));
+    let next = (json_value(), proptest::option::of(number_field())).prop_map(|(next, seconds)| {
+        match seconds {
+            Some(seconds) => json!({ "to_next_transition": next, "seconds": seconds }),
+            None => json!({ "to_next_transition": next }),
+        }
+    });
+    object_with(prop_oneof![3 => step, 1 => next])
 }
 
 /// `POST /_mock/scenarios` and `PUT /_mock/scenarios/:id`: the seed's
@@ -807,6 +841,15 @@ fn control_call() -> impl Strategy<Value = Call> {
     let listing = any_query()
         .prop_map(|query| ("GET", format!("/_mock/pipelines?{query}"), Vec::new()))
         .boxed();
+    let deliveries = any_query()
+        .prop_map(|query| {
+            (
+                "GET",
+                format!("/_mock/hooks/deliveries?{query}"),
+                Vec::new(),
+            )
+        })
+        .boxed();
     let route = prop_oneof![
         at("POST", "/_mock/clock/freeze", shaped(freeze_body())),
         at("POST", "/_mock/clock/advance", shaped(advance_body())),
@@ -819,6 +862,7 @@ fn control_call() -> impl Strategy<Value = Call> {
         at_id("DELETE", "/_mock/rules", none()),
         at("POST", "/_mock/projects", shaped(project_body())),
         listing,
+        deliveries,
         at_id("DELETE", "/_mock/pipelines", none()),
         at("POST", "/_mock/reset", shaped(none())),
     ];
@@ -857,6 +901,12 @@ const TOKEN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/projects/123/triggers"),
     ("POST", "/projects/123/triggers"),
     ("DELETE", "/projects/123/triggers/1"),
+    ("GET", "/projects/123/hooks"),
+    ("POST", "/api/v4/projects/123/hooks"),
+    ("GET", "/projects/123/hooks/1"),
+    ("PUT", "/projects/123/hooks/1"),
+    ("DELETE", "/projects/123/hooks/1"),
+    ("GET", "/_mock/hooks/deliveries"),
     ("GET", "/_mock/scenarios"),
     ("POST", "/_mock/scenarios"),
     ("PUT", "/_mock/scenarios/500"),
@@ -929,6 +979,12 @@ proptest! {
     /// edge of time included.
     #[test]
     fn control_routes_survive_any_request(call in control_call()) {
+        run(vec![call])?;
+    }
+
+    /// Any body, project, id and query on the project hook routes.
+    #[test]
+    fn hook_routes_survive_any_request(call in hook_call()) {
         run(vec![call])?;
     }
 }

@@ -9,9 +9,12 @@ mod connections;
 mod consistency;
 mod crash;
 mod flags;
+mod hooks;
 mod load;
 mod namespaces;
 mod python_gitlab;
+#[path = "../common/receiver.rs"]
+mod receiver;
 mod restart;
 mod rust_gitlab;
 mod schemathesis;

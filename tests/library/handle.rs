@@ -32,8 +32,8 @@ async fn freeze_and_resume_switch_the_clock() {
     );
 
     let later = gitlab.now() + Duration::from_secs(3600);
-    let frozen = gitlab.freeze_at(later).unwrap();
-    let resumed = gitlab.resume().unwrap();
+    let frozen = gitlab.freeze_at(later).await.unwrap();
+    let resumed = gitlab.resume().await.unwrap();
 
     assert!(frozen.frozen);
     assert_eq!(frozen.now, later);

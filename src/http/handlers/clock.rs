@@ -3,9 +3,9 @@
 use bytes::Bytes;
 use warp::reply::Response;
 
-use crate::http::bodies::{self, Advance, Freeze};
+use crate::http::bodies::{self, Advance, AdvanceBy, Freeze};
 use crate::http::error::ApiError;
-use crate::http::views::ClockView;
+use crate::http::views::{ClockView, NextTransitionView};
 use crate::mock::Mock;
 
 use super::json;
@@ -18,19 +18,26 @@ pub async fn get(mock: Mock) -> Result<Response, ApiError> {
 /// `POST /_mock/clock/freeze` with optional `{"at": RFC 3339}`
 pub async fn freeze(body: Bytes, mock: Mock) -> Result<Response, ApiError> {
     let freeze: Freeze = bodies::parse(&body)?;
-    let reading = mock.freeze_clock(freeze.at)?;
+    let reading = mock.freeze_clock(freeze.at).await?;
     Ok(json(&ClockView::from(reading)))
 }
 
-/// `POST /_mock/clock/advance` with `{"seconds": N}`
+/// `POST /_mock/clock/advance` with `{"seconds": N}` or
+/// `{"to_next_transition": true}`
 pub async fn advance(body: Bytes, mock: Mock) -> Result<Response, ApiError> {
     let advance: Advance = bodies::parse(&body)?;
-    let reading = mock.advance_clock(advance.step()?)?;
-    Ok(json(&ClockView::from(reading)))
+    match advance.by()? {
+        AdvanceBy::Step(step) => Ok(json(&ClockView::from(mock.advance_clock(step).await?))),
+        AdvanceBy::NextTransition => {
+            let moved = mock.advance_to_next_transition().await?;
+            let reading = moved.unwrap_or_else(|| mock.clock());
+            Ok(json(&NextTransitionView::new(reading, moved.is_some())))
+        }
+    }
 }
 
 /// `POST /_mock/clock/resume`
 pub async fn resume(body: Bytes, mock: Mock) -> Result<Response, ApiError> {
     bodies::parse::<bodies::Empty>(&body)?;
-    Ok(json(&ClockView::from(mock.resume_clock()?)))
+    Ok(json(&ClockView::from(mock.resume_clock().await?)))
 }

@@ -126,7 +126,7 @@ pub async fn reset(body: Bytes, allowed: bool, mock: Mock) -> Result<Response, A
                 .into(),
         ));
     }
-    mock.reset()?;
+    mock.reset().await?;
     Ok(json(&json_value!({ "status": "reset" })))
 }
 

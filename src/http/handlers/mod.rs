@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod control;
+pub mod hooks;
 pub mod pipelines;
 pub mod projects;
 pub mod scenarios;

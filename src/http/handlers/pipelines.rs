@@ -10,6 +10,7 @@ use warp::reply::Response;
 
 use crate::http::error::ApiError;
 use crate::http::pagination::{DEFAULT_PER_PAGE, MAX_PER_PAGE, PageLinks};
+use crate::http::params::BOOLEANS;
 use crate::http::views::{JobView, ListedPipeline, PipelineView, VariableView};
 use crate::mock::{ListFilter, Mock, OrderBy, ProjectRef, Scope, Sighting};
 use crate::status::PipelineStatus;
@@ -58,7 +59,7 @@ pub async fn cancel(
     mock: Mock,
 ) -> Result<Response, ApiError> {
     let (reference, id) = target(&project, &pipeline)?;
-    let observed = mock.cancel_pipeline(&reference, id)?;
+    let observed = mock.cancel_pipeline(&reference, id).await?;
     Ok(sighted(
         json(&PipelineView::new(&observed, &base_url)),
         &observed,
@@ -74,7 +75,7 @@ pub async fn retry(
     mock: Mock,
 ) -> Result<Response, ApiError> {
     let (reference, id) = target(&project, &pipeline)?;
-    let observed = mock.retry_pipeline(&reference, id)?;
+    let observed = mock.retry_pipeline(&reference, id).await?;
     let view = PipelineView::new(&observed, &base_url);
     Ok(sighted(
         json_with_status(&view, StatusCode::CREATED),
@@ -224,16 +225,6 @@ fn list_filter(params: &HashMap<String, String>) -> Result<ListFilter, ApiError>
         per_page,
     })
 }
-
-/// The spellings Grape reads as booleans.
-const BOOLEANS: &[(&str, bool)] = &[
-    ("true", true),
-    ("false", false),
-    ("1", true),
-    ("0", false),
-    ("yes", true),
-    ("no", false),
-];
 
 const SCOPES: &[(&str, Scope)] = &[
     ("running", Scope::Running),

@@ -6,14 +6,18 @@
 //! integers for ids and pipeline durations, strings or `null` for
 //! timestamps, an object for `user` and `detailed_status`.
 
+mod hook;
 mod people;
 mod pipeline;
 mod records;
 mod tooling;
 
+pub use hook::{DeliveryView, HookView, pipeline_event_payload};
 pub use people::{ProjectView, PublicUserView, UserView};
 pub use pipeline::{JobView, ListedPipeline, PipelineView, VariableView};
-pub use records::{ClockView, ProjectRecordView, RuleView, ScenarioView, TriggerTokenView};
+pub use records::{
+    ClockView, NextTransitionView, ProjectRecordView, RuleView, ScenarioView, TriggerTokenView,
+};
 pub use tooling::{FaultView, JournalEntryView, NamespaceView};
 
 use jiff::Timestamp;

@@ -95,12 +95,7 @@ pub struct ProjectView;
 impl ProjectView {
     pub fn render(project: &Project, base_url: &str) -> Value {
         let web_url = format!("{base_url}/{}", project.path);
-        let authority = base_url
-            .trim_start_matches("http://")
-            .trim_start_matches("https://");
-        let host = authority
-            .rsplit_once(':')
-            .map_or(authority, |(host, _)| host);
+        let host = host_of(base_url);
         let namespace = project.namespace();
         json!({
             "id": project.id,
@@ -136,4 +131,16 @@ impl ProjectView {
             "archived": false,
         })
     }
+}
+
+/// The host of a base URL, without scheme, port or path: what an SSH
+/// clone URL names.
+pub(super) fn host_of(base_url: &str) -> &str {
+    let authority = base_url
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    let authority = authority.split('/').next().unwrap_or(authority);
+    authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _)| host)
 }

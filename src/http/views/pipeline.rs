@@ -178,6 +178,11 @@ impl DetailedStatus {
     }
 }
 
+/// The status's label, which webhook bodies give as `detailed_status`.
+pub(super) fn label(status: PipelineStatus) -> &'static str {
+    presentation(status).1
+}
+
 /// Text, label, icon, group and favicon of each status, in the lower-case
 /// wording of GitLab's API documentation.
 fn presentation(
@@ -311,17 +316,7 @@ impl JobView {
     /// floats, unlike the pipeline's.
     pub fn render(observed: &ObservedPipeline, base_url: &str, now: jiff::Timestamp) -> Value {
         let (pipeline, seen) = (&observed.pipeline, &observed.observation);
-        let ended = match seen.status {
-            PipelineStatus::Running => Some(now),
-            _ => seen.finished_at,
-        };
-        let duration = seen
-            .started_at
-            .zip(ended)
-            .map(|(start, end)| seconds(end.duration_since(start)));
-        let queued = seen
-            .started_at
-            .map(|start| seconds(start.duration_since(pipeline.created_at())));
+        let (duration, queued) = job_seconds(observed, now);
         json!({
             "id": pipeline.id,
             "status": seen.status,
@@ -348,6 +343,27 @@ impl JobView {
             "tag_list": [],
         })
     }
+}
+
+/// The job's `duration` (running so far, or until it finished) and
+/// `queued_duration` at `now`, in seconds as floats.
+pub(super) fn job_seconds(
+    observed: &ObservedPipeline,
+    now: jiff::Timestamp,
+) -> (Option<f64>, Option<f64>) {
+    let seen = &observed.observation;
+    let ended = match seen.status {
+        PipelineStatus::Running => Some(now),
+        _ => seen.finished_at,
+    };
+    let duration = seen
+        .started_at
+        .zip(ended)
+        .map(|(start, end)| seconds(end.duration_since(start)));
+    let queued = seen
+        .started_at
+        .map(|start| seconds(start.duration_since(observed.pipeline.created_at())));
+    (duration, queued)
 }
 
 fn seconds(duration: jiff::SignedDuration) -> f64 {

@@ -122,6 +122,24 @@ pub struct ClockView {
     pub frozen: bool,
 }
 
+/// What `{"to_next_transition": true}` answers: the clock, and whether it
+/// moved (it does not when no pipeline will change status again).
+#[derive(Debug, Serialize)]
+pub struct NextTransitionView {
+    #[serde(flatten)]
+    pub clock: ClockView,
+    pub advanced: bool,
+}
+
+impl NextTransitionView {
+    pub fn new(reading: ClockReading, advanced: bool) -> Self {
+        Self {
+            clock: ClockView::from(reading),
+            advanced,
+        }
+    }
+}
+
 impl From<ClockReading> for ClockView {
     fn from(reading: ClockReading) -> Self {
         Self {
