@@ -6,6 +6,9 @@
 //! creation time and the mock's clock, so a test that freezes the clock and
 //! advances it by five minutes sees a five-minute pipeline finish at once.
 //!
+//! In a Rust test, [`MockGitLab::start`] runs the server on a free port;
+//! see [`embedded`] for a complete example.
+//!
 //! # Layout
 //!
 //! - [`config`]: command-line flags and `MOCK_*` environment variables.
@@ -24,7 +27,11 @@
 //!   pagination and JSON views.
 //! - [`webhook`]: posting pipeline events to project hooks, and the log
 //!   of those posts.
-//! - [`server`]: binding and serving.
+//! - [`namespaces`]: isolated mocks under `/ns/{name}`, one store and one
+//!   route tree each.
+//! - [`server`]: binding, the accept loop, and the edge every request
+//!   passes (namespace, faults, `Allow`, `X-Mock-Now`, the journal).
+//! - [`embedded`]: [`MockGitLab`], the whole server inside a test process.
 
 pub mod clock;
 pub mod config;

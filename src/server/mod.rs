@@ -1,5 +1,5 @@
 //! Starting the mock: open the store, restore the clock, bind, and serve
-//! every connection through the [`edge`].
+//! every connection through the edge (`edge.rs`).
 
 mod edge;
 
