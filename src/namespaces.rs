@@ -289,7 +289,11 @@ impl Directory {
         if slot.as_ref().is_some_and(|slot| slot.get().is_none()) {
             return Err(NamespaceError::Opening(name));
         }
-        let was_open = open.remove(&name).is_some();
+        let removed = open.remove(&name);
+        if let Some(Ok(namespace)) = removed.as_ref().and_then(|slot| slot.get()) {
+            namespace.mock().stop_hook_deliveries();
+        }
+        let was_open = removed.is_some();
         let had_files = match &self.storage {
             Storage::Memory => false,
             Storage::Folder(folder) => remove_files(folder, &name)?,

@@ -273,6 +273,10 @@ impl Deliveries {
     /// does.
     pub fn clear(&self) {
         self.shared.generation.fetch_add(1, Ordering::SeqCst);
+        // Each hook's task drains what it still holds as moot and ends; a
+        // new hook, which may reuse an old hook's id, gets a new queue and
+        // never waits behind an old post still in flight.
+        self.queues.lock().clear();
         *self.shared.log.lock() = Log::default();
         // Hook ids start again at 1, and a new hook must not inherit an
         // old one's outage.
@@ -291,6 +295,11 @@ impl Deliveries {
                 let number = job.number;
                 let was_down = shared.is_down(hook_id);
                 let outcome = shared.attempt(&job, 1).await;
+                if !shared.is_current(&job) {
+                    // Reset while it was posted: its hook id may be a new
+                    // hook's now, whose progress is not this job's to touch.
+                    continue;
+                }
                 shared.finished(hook_id, number, outcome.answered);
                 // A receiver already known to be down gets one attempt an
                 // event until it answers again, or an outage would cost
@@ -310,6 +319,11 @@ impl Deliveries {
 }
 
 impl Shared {
+    /// Whether no reset has come since `job` was queued.
+    fn is_current(&self, job: &Job) -> bool {
+        job.generation == self.generation.load(Ordering::SeqCst)
+    }
+
     /// Notes that job `number` of a hook has had its first attempt, and
     /// whether its receiver answered.
     fn finished(&self, hook_id: i64, number: u64, answered: bool) {
@@ -344,6 +358,9 @@ impl Shared {
             tokio::time::sleep(pause).await;
             pause = pause.saturating_mul(2);
             let outcome = self.attempt(&job, attempt).await;
+            if !self.is_current(&job) {
+                return;
+            }
             self.note_answer(job.hook.id, outcome.answered);
             if outcome.delivered {
                 return;

@@ -210,13 +210,12 @@ impl Mock {
     ) -> Result<Hook, MockError> {
         let project = self.project(reference)?;
         check_url(changes.url.as_deref().unwrap_or_default())?;
-        if self.store.hooks(project.id).len() >= MAX_HOOKS_PER_PROJECT {
+        let hook = changes.new_hook(project.id, self.clock.now());
+        let Some(hook) = self.store.insert_hook(&hook, MAX_HOOKS_PER_PROJECT)? else {
             return Err(MockError::Invalid(format!(
                 "Maximum number of project hooks ({MAX_HOOKS_PER_PROJECT}) exceeded"
             )));
-        }
-        let hook = changes.new_hook(project.id, self.clock.now());
-        let hook = self.store.insert_hook(&hook)?;
+        };
         self.hooks.wake();
         Ok(hook)
     }
@@ -392,6 +391,13 @@ impl Mock {
         *self.hooks.cursor.lock() = self.clock.now();
         self.hooks.deliveries.clear();
         self.hooks.wake();
+    }
+
+    /// Drops every pipeline event not yet sent, for a namespace being
+    /// deleted: its receivers must not go on getting its events, least of
+    /// all after a new namespace of the same name has begun.
+    pub fn stop_hook_deliveries(&self) {
+        self.hooks.deliveries.clear();
     }
 
     /// Held alone by reset.

@@ -72,9 +72,15 @@ impl HookIndex {
 }
 
 impl Store {
-    /// Stores a new hook and returns it with its id.
-    pub fn insert_hook(&self, hook: &Hook) -> Result<Hook, StoreError> {
+    /// Stores a new hook and returns it with its id; `None`, storing
+    /// nothing, when the project already has `limit` hooks.
+    pub fn insert_hook(&self, hook: &Hook, limit: usize) -> Result<Option<Hook>, StoreError> {
         let conn = self.shared.writer.lock();
+        // Counted under the writer's lock, so two creates at once cannot
+        // both take the last place.
+        if self.shared.hooks.of(hook.project_id).len() >= limit {
+            return Ok(None);
+        }
         let mut statement = conn.prepare_cached(&format!(
             "INSERT INTO hooks ({COLUMNS}) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
         ))?;
@@ -84,7 +90,7 @@ impl Store {
             ..hook.clone()
         };
         self.shared.hooks.refresh(&conn, hook.project_id)?;
-        Ok(stored)
+        Ok(Some(stored))
     }
 
     /// Writes `changes` over one of the project's hooks; `None` when it has

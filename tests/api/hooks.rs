@@ -548,3 +548,42 @@ async fn pipeline_event_payload() {
         insta::assert_json_snapshot!("pipeline_hook_success", finished);
     });
 }
+
+/// A hook made after a reset may take an old hook's id; it must not wait
+/// behind, or be marked down by, the old hook's post still in flight.
+#[tokio::test]
+async fn a_hook_after_a_reset_does_not_inherit_an_old_post() {
+    let mock = mock_with_timeout(Duration::from_secs(3));
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}/", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let old = add_hook(&mock, json!({"url": silent_url, "pipeline_events": true})).await;
+    trigger(&mock, json!({"terminal_after_seconds": 10})).await;
+    // Let the old hook's first post reach the silent receiver.
+    tokio::task::yield_now().await;
+
+    mock.json("POST", "/_mock/reset", json!({}))
+        .await
+        .expect(200);
+    mock.json("POST", "/_mock/clock/freeze", json!({}))
+        .await
+        .expect(200);
+    let receiver = Receiver::start().await;
+    let new = add_hook(&mock, json!({"url": receiver.url, "pipeline_events": true})).await;
+    trigger(&mock, json!({"terminal_after_seconds": 10})).await;
+    let started = std::time::Instant::now();
+    mock.advance(10.0).await;
+
+    assert_eq!(old["id"], new["id"], "the new hook reuses the old id");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the advance waited for the old post"
+    );
+    assert_eq!(receiver.statuses(), ["running", "success"]);
+    held.abort();
+}
