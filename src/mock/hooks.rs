@@ -31,7 +31,7 @@ use jiff::{SignedDuration, Timestamp};
 use parking_lot::Mutex;
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, watch};
 
-use crate::clock::{Clock, ClockState, VirtualClock};
+use crate::clock::{Clock, ClockError, ClockState, VirtualClock};
 use crate::lifecycle::{Observation, next_transition, transitions};
 use crate::model::{Hook, HookChanges, Pipeline, Project};
 use crate::status::PipelineStatus;
@@ -374,7 +374,7 @@ impl Mock {
     /// first attempt of every event queued so far.
     pub(super) async fn move_clock(
         &self,
-        transition: impl FnOnce(ClockState, Timestamp) -> Result<ClockState, crate::clock::ClockError>,
+        transition: impl FnOnce(ClockState, Timestamp) -> Result<ClockState, ClockError>,
     ) -> Result<ClockReading, MockError> {
         let alone = self.hooks.gate.write().await;
         let reading = self.change_clock(transition)?;

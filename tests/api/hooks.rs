@@ -29,6 +29,20 @@ fn mock_with_timeout(timeout: Duration) -> TestMock {
     })
 }
 
+/// A receiver that accepts connections and never answers: its URL, and
+/// the task holding the connections open.
+async fn silent_receiver() -> (String, tokio::task::JoinHandle<()>) {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    (url, held)
+}
+
 async fn add_hook(mock: &TestMock, fields: Value) -> Value {
     mock.json("POST", "/projects/123/hooks", fields)
         .await
@@ -394,15 +408,7 @@ async fn a_dead_receiver_does_not_block_the_api() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}/", listener.local_addr().unwrap())
     };
-    // Accepts connections and never answers.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let silent_url = format!("http://{}/", silent.local_addr().unwrap());
-    let held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            open.push(socket);
-        }
-    });
+    let (silent_url, held) = silent_receiver().await;
     let closed_hook = add_hook(&mock, json!({"url": closed, "pipeline_events": true})).await;
     let silent_hook = add_hook(&mock, json!({"url": silent_url, "pipeline_events": true})).await;
 
@@ -554,14 +560,7 @@ async fn pipeline_event_payload() {
 #[tokio::test]
 async fn a_hook_after_a_reset_does_not_inherit_an_old_post() {
     let mock = mock_with_timeout(Duration::from_secs(3));
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let silent_url = format!("http://{}/", silent.local_addr().unwrap());
-    let held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            open.push(socket);
-        }
-    });
+    let (silent_url, held) = silent_receiver().await;
     let old = add_hook(&mock, json!({"url": silent_url, "pipeline_events": true})).await;
     trigger(&mock, json!({"terminal_after_seconds": 10})).await;
     // Let the old hook's first post reach the silent receiver.

@@ -11,7 +11,9 @@ async fn a_429_with_retry_after_fires_its_times_then_clears() {
     let gitlab = frozen().await;
     let client = Client::root(&gitlab);
     client.trigger(1, 500).await;
-    let fault = json!({ "path": "/api/v4/projects/1/pipelines", "status": 429, "retry_after": 7, "times": 2 });
+    let fault = json!({
+        "path": "/api/v4/projects/1/pipelines", "status": 429, "retry_after": 7, "times": 2,
+    });
 
     let armed = client.post_json("/_mock/faults", fault).await;
     let first = client.status(1, 1).await;
@@ -36,7 +38,10 @@ async fn a_fault_matches_by_method_and_path_prefix() {
     let gitlab = frozen().await;
     let client = Client::root(&gitlab);
     client.trigger(1, 500).await;
-    let fault = json!({ "method": "post", "path": "/api/v4/projects/1/", "status": 502, "body": {"message": "bad gateway"} });
+    let fault = json!({
+        "method": "post", "path": "/api/v4/projects/1/", "status": 502,
+        "body": { "message": "bad gateway" },
+    });
     client.post_json("/_mock/faults", fault).await;
 
     let read = client.status(1, 1).await;
