@@ -13,9 +13,7 @@
 //! A hook's task is started by its first event, on the runtime that sends
 //! it, and ends when the [`Deliveries`] that feeds it is dropped.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -30,6 +28,10 @@ use crate::http::views::pipeline_event_payload;
 use crate::mock::ObservedPipeline;
 use crate::model::Hook;
 use crate::status::PipelineStatus;
+
+mod ids;
+
+use ids::{random_uuid, webhook_uuid};
 
 /// The GitLab release the mock's `User-Agent` claims to be.
 pub const GITLAB_VERSION: &str = "18.6.0";
@@ -483,38 +485,4 @@ fn describe(error: &dyn std::error::Error) -> String {
         cause = inner.source();
     }
     text
-}
-
-/// A version 4 UUID. Each `RandomState` is seeded afresh, so two in a row
-/// give unrelated halves.
-fn random_uuid() -> String {
-    let half = || RandomState::new().build_hasher().finish();
-    uuid_text(half(), half())
-}
-
-/// GitLab's `X-Gitlab-Webhook-UUID`: the same for every event of one hook,
-/// derived from its id and creation so it survives a restart.
-fn webhook_uuid(hook: &Hook) -> String {
-    let seeded = |salt: u64| {
-        let mut hasher = std::hash::DefaultHasher::new();
-        hasher.write_u64(salt);
-        hasher.write_i64(hook.id);
-        hasher.write_i64(hook.created_at.as_millisecond());
-        hasher.finish()
-    };
-    uuid_text(seeded(1), seeded(2))
-}
-
-fn uuid_text(high: u64, low: u64) -> String {
-    let high = (high & !0xf000) | 0x4000;
-    let low = (low & !(0b11 << 62)) | (0b10 << 62);
-    let hex = format!("{high:016x}{low:016x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
 }
