@@ -52,6 +52,73 @@ async fn a_vanished_scenario_is_dropped_not_fatal() {
     );
 }
 
+/// Pipelines written together, as the group commit writes a flood, get
+/// consecutive ids and iids in one project, and the one naming a scenario
+/// that was deleted loses only its own `scenario_id`.
+#[tokio::test]
+async fn a_flood_is_numbered_in_order_and_a_vanished_scenario_stays_alone() {
+    let store = Store::open(":memory:").unwrap();
+    store.delete_scenario(5).unwrap();
+
+    let inserts = (0..100).map(|n| {
+        let scenario = if n == 57 { Some(5) } else { Some(1) };
+        store.insert_pipeline(new_pipeline(scenario), store.generation())
+    });
+    let stored: Vec<_> = futures_util::future::join_all(inserts)
+        .await
+        .into_iter()
+        .map(|stored| stored.unwrap().expect("written"))
+        .collect();
+
+    let mut ids: Vec<i64> = stored.iter().map(|pipeline| pipeline.id).collect();
+    let mut iids: Vec<i64> = stored.iter().map(|pipeline| pipeline.iid).collect();
+    ids.sort_unstable();
+    iids.sort_unstable();
+    assert_eq!(ids, (1..=100).collect::<Vec<_>>());
+    assert_eq!(iids, (1..=100).collect::<Vec<_>>());
+    let orphans: Vec<i64> = stored
+        .iter()
+        .filter(|pipeline| pipeline.scenario_id.is_none())
+        .map(|pipeline| pipeline.id)
+        .collect();
+    assert_eq!(
+        orphans.len(),
+        1,
+        "only the pipeline naming scenario 5 lost it"
+    );
+    for pipeline in &stored {
+        let (read, _) = store.pipeline_with_project(pipeline.id).unwrap().unwrap();
+        assert_eq!(read.scenario_id, pipeline.scenario_id);
+        assert_eq!(read.iid, pipeline.iid);
+    }
+}
+
+/// The id of the newest pipeline, once deleted, is not handed out again.
+#[tokio::test]
+async fn a_deleted_pipelines_id_is_not_reused() {
+    let store = Store::open(":memory:").unwrap();
+    let first = store
+        .insert_pipeline(new_pipeline(None), 0)
+        .await
+        .unwrap()
+        .unwrap();
+    let second = store
+        .insert_pipeline(new_pipeline(None), 0)
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert!(store.delete_pipeline(second.id).unwrap());
+    let third = store
+        .insert_pipeline(new_pipeline(None), 0)
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!((first.id, second.id, third.id), (1, 2, 3));
+    assert_eq!(third.iid, 3);
+}
+
 /// A write prepared before a reset is refused, so the caller reads the
 /// (reset) clock again.
 #[tokio::test]

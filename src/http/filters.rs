@@ -29,10 +29,22 @@ pub fn with<T: Clone + Send + Sync>(
 pub fn under(
     first: &'static [&'static str],
 ) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    segment_in(0, first)
+}
+
+/// Passes only requests whose path segment at `position` (from 0, among
+/// the segments not yet matched) is one of `names`, consuming nothing: the
+/// same one look as [`under`], for a subtree told apart further in, such as
+/// the `trigger` of `/projects/:id/trigger/pipeline`. A path turned down
+/// gets a plain 404 rejection, which any other route's answer outranks.
+pub fn segment_in(
+    position: usize,
+    names: &'static [&'static str],
+) -> impl Filter<Extract = (), Error = Rejection> + Clone {
     warp::path::peek()
         .and_then(move |path: warp::path::Peek| {
-            let head = path.segments().next().unwrap_or_default();
-            std::future::ready(match first.contains(&head) {
+            let segment = path.segments().nth(position).unwrap_or_default();
+            std::future::ready(match names.contains(&segment) {
                 true => Ok(()),
                 false => Err(warp::reject::not_found()),
             })

@@ -10,14 +10,20 @@ use crate::mock::Mock;
 use super::Settings;
 use super::auth::{caller, project_member};
 use super::error::respond;
-use super::filters::{base_url, body, content_type, drained, raw_query, with};
+use super::filters::{base_url, body, content_type, drained, raw_query, segment_in, with};
 use super::handlers::trigger::{TriggerCall, ref_from_tail};
 use super::handlers::{hooks, pipelines, projects, trigger};
 
-/// The GitLab-shaped routes, without the `/api/v4` prefix.
+/// The GitLab-shaped routes, without the `/api/v4` prefix. The two trees
+/// in front, polls and triggers, each let through only paths with their
+/// third segment, so the bulk of the traffic skips the routes it cannot
+/// match with one look instead of a failed match (and a parsed project
+/// id) per route.
 pub fn routes(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
-    pipeline_reads(mock, settings)
-        .or(triggers(mock, settings))
+    let reads = segment_in(2, &["pipelines"]).and(pipeline_reads(mock, settings));
+    let triggers = segment_in(2, &["trigger", "ref"]).and(triggers(mock, settings));
+    reads
+        .or(triggers)
         .unify()
         .or(pipeline_writes(mock, settings))
         .unify()

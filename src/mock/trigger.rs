@@ -272,11 +272,16 @@ fn trigger_payload(reference: &ProjectRef, parameters: &mut Map<String, Value>) 
 /// the ref, as a real ref's head commit would, so snapshots stay stable and
 /// two triggers of one ref report one commit.
 pub fn commit_sha(project_id: i64, git_ref: &str) -> String {
+    use std::fmt::Write;
+
     let mut state = fnv1a(project_id.to_le_bytes().iter().chain(git_ref.as_bytes()));
-    (0..3)
-        .map(|_| format!("{:016x}", splitmix64(&mut state)))
-        .collect::<String>()[..40]
-        .to_owned()
+    let mut sha = String::with_capacity(48);
+    for _ in 0..3 {
+        // Writing to a String cannot fail.
+        let _ = write!(sha, "{:016x}", splitmix64(&mut state));
+    }
+    sha.truncate(40);
+    sha
 }
 
 fn fnv1a<'a>(bytes: impl Iterator<Item = &'a u8>) -> u64 {

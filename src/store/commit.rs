@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 use crate::model::{NewPipeline, Pipeline};
 
 use super::StoreError;
-use super::pipelines::{EncodedPipeline, IidCounters, Written, write_pipeline};
+use super::inserts::{EncodedPipeline, IidCounters, Written, write_batch};
 
 /// The most inserts one transaction takes; the rest wait for the next, so
 /// the writer lock is never held for long.
@@ -108,11 +108,19 @@ fn commit_batch(conn: &mut Connection, generation: &AtomicU64, batch: &[Job]) ->
     };
 
     let current = generation.load(std::sync::atomic::Ordering::SeqCst);
+    let fresh: Vec<&EncodedPipeline> = batch
+        .iter()
+        .filter(|job| job.generation == current)
+        .map(|job| &job.row)
+        .collect();
     let mut iids = IidCounters::default();
+    let mut written = write_batch(&tx, &fresh, &mut iids).into_iter();
     let outcomes: Vec<Outcome> = batch
         .iter()
         .map(|job| match job.generation == current {
-            true => write_pipeline(&tx, &job.row, &mut iids).map(Some),
+            // One answer for each fresh row, in their order; were one
+            // missing, the caller would write its pipeline again.
+            true => written.next().map_or(Ok(None), |one| one.map(Some)),
             false => Ok(None),
         })
         .collect();

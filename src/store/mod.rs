@@ -19,6 +19,7 @@ mod clock;
 mod commit;
 mod directory;
 mod hooks;
+mod inserts;
 mod listing;
 mod lock;
 mod moving;

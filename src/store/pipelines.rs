@@ -1,15 +1,16 @@
 //! SQL for the `pipelines` table.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::lifecycle::{InitialStatus, Run, Timeline, at_creation, settlement};
+use crate::lifecycle::{InitialStatus, Run, Timeline, settlement};
 use crate::model::{NewPipeline, Pipeline, Project, Source, Variable, VariableType};
 
 use crate::status::PipelineStatus;
 
-use super::{Store, StoreError, is_foreign_key_failure, json_column, json_text};
+use super::inserts::EncodedPipeline;
+use super::{Store, StoreError, json_column};
 use super::{timestamp_column, timestamp_text};
 
 pub(super) const COLUMNS: &str = "id, iid, project_id, ref, sha, source, \
@@ -138,134 +139,21 @@ impl Store {
     }
 }
 
-/// A new pipeline's columns, encoded ahead of taking the lock.
-pub(super) struct EncodedPipeline {
-    new: NewPipeline,
-    first_status: PipelineStatus,
-    variables: String,
-    phases: String,
-    created_at: String,
-    settled: Settled,
-}
-
 /// The columns that say where a run comes to rest.
-struct Settled {
+pub(super) struct Settled {
     /// The settling instant in milliseconds since the epoch, which SQLite
     /// compares and sorts as a number.
-    at_ms: i64,
-    status: PipelineStatus,
+    pub at_ms: i64,
+    pub status: PipelineStatus,
 }
 
 impl Settled {
-    fn of(run: &Run) -> Self {
+    pub fn of(run: &Run) -> Self {
         let settled = settlement(run);
         Self {
             at_ms: settled.updated_at.as_millisecond(),
             status: settled.status,
         }
-    }
-}
-
-impl EncodedPipeline {
-    /// Variables are written once, as the typed list; the seed's map of
-    /// env variables (`variables_json`) is left `NULL`, as it says nothing
-    /// the list does not, and is read only from rows written before the
-    /// list existed.
-    fn new(new: NewPipeline) -> Result<Self, StoreError> {
-        let run = Run::new(new.timeline.clone(), new.created_at);
-        Ok(Self {
-            first_status: at_creation(&run).status,
-            settled: Settled::of(&run),
-            variables: json_text(&new.variables)?,
-            phases: json_text(&new.timeline.phases)?,
-            created_at: timestamp_text(new.created_at),
-            new,
-        })
-    }
-
-    fn write(
-        &self,
-        conn: &Connection,
-        iid: i64,
-        scenario_id: Option<i64>,
-    ) -> Result<(), StoreError> {
-        let new = &self.new;
-        let mut statement = conn.prepare_cached(
-            "INSERT INTO pipelines (iid, project_id, ref, sha, source, status,
-                 variables_typed_json, scenario_id, terminal_after_seconds, terminal_status,
-                 phases_json, created_at, updated_at, settled_ms, settled_status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)",
-        )?;
-        statement.execute(params![
-            iid,
-            new.project_id,
-            new.git_ref,
-            new.sha,
-            new.source.as_str(),
-            self.first_status,
-            self.variables,
-            scenario_id,
-            new.timeline.total_seconds(),
-            new.timeline.terminal_status,
-            self.phases,
-            self.created_at,
-            self.settled.at_ms,
-            self.settled.status,
-        ])?;
-        Ok(())
-    }
-}
-
-/// What the database chose for a pipeline it stored.
-pub(super) struct Written {
-    id: i64,
-    iid: i64,
-    scenario_id: Option<i64>,
-}
-
-/// Inserts one new pipeline inside the caller's transaction.
-pub(super) fn write_pipeline(
-    conn: &Connection,
-    row: &EncodedPipeline,
-    iids: &mut IidCounters,
-) -> Result<Written, StoreError> {
-    let new = &row.new;
-    let iid = iids.next(conn, new.project_id)?;
-    let scenario_id = match row.write(conn, iid, new.scenario_id) {
-        Err(StoreError::Sqlite(error)) if is_foreign_key_failure(&error) => {
-            row.write(conn, iid, None)?;
-            None
-        }
-        written => written.map(|()| new.scenario_id)?,
-    };
-    Ok(Written {
-        id: conn.last_insert_rowid(),
-        iid,
-        scenario_id,
-    })
-}
-
-impl EncodedPipeline {
-    /// The pipeline as stored, made of the row's own values (moved, not
-    /// copied) and what the database chose.
-    pub(super) fn into_pipeline(self, written: Written) -> Pipeline {
-        let new = self.new;
-        Pipeline {
-            id: written.id,
-            iid: written.iid,
-            project_id: new.project_id,
-            git_ref: new.git_ref,
-            sha: new.sha,
-            source: new.source,
-            variables: new.variables,
-            scenario_id: written.scenario_id,
-            run: Run::new(new.timeline, new.created_at),
-        }
-    }
-
-    /// The new pipeline this row was encoded from.
-    pub(super) fn into_new(self) -> NewPipeline {
-        self.new
     }
 }
 
@@ -308,47 +196,6 @@ pub(super) fn backfill_settlement(conn: &Connection) -> Result<(), StoreError> {
         update.execute(params![pipeline.id, settled.at_ms, settled.status])?;
     }
     Ok(())
-}
-
-/// The projects' pipeline numbers, counted in memory across one
-/// transaction and written back once at its end, instead of one counter
-/// update per pipeline. Numbers come from the `pipeline_iids` counters, not
-/// from the pipelines present, so a deleted pipeline's number is never
-/// reused, as in GitLab.
-#[derive(Default)]
-pub(super) struct IidCounters {
-    last: HashMap<i64, i64>,
-}
-
-impl IidCounters {
-    /// The project's next pipeline number.
-    fn next(&mut self, conn: &Connection, project_id: i64) -> Result<i64, StoreError> {
-        let last = match self.last.get_mut(&project_id) {
-            Some(last) => last,
-            None => {
-                let stored = conn
-                    .prepare_cached("SELECT last_iid FROM pipeline_iids WHERE project_id = ?1")?
-                    .query_row(params![project_id], |row| row.get(0))
-                    .optional()?
-                    .unwrap_or(0);
-                self.last.entry(project_id).or_insert(stored)
-            }
-        };
-        *last += 1;
-        Ok(*last)
-    }
-
-    /// Writes the counters back; part of the same transaction.
-    pub fn save(&self, conn: &Connection) -> Result<(), StoreError> {
-        let mut statement = conn.prepare_cached(
-            "INSERT INTO pipeline_iids (project_id, last_iid) VALUES (?1, ?2)
-             ON CONFLICT(project_id) DO UPDATE SET last_iid = ?2",
-        )?;
-        for (project_id, last) in &self.last {
-            statement.execute(params![project_id, last])?;
-        }
-        Ok(())
-    }
 }
 
 fn find_pipeline(conn: &Connection, id: i64) -> Result<Option<Pipeline>, StoreError> {
