@@ -18,6 +18,7 @@ mod cache;
 mod clock;
 mod commit;
 mod directory;
+mod gather;
 mod hooks;
 mod inserts;
 mod listing;
@@ -113,7 +114,7 @@ impl Store {
             false => Some(lock::DatabaseLock::acquire(path)?),
         };
 
-        let mut conn = Connection::open(path)?;
+        let mut conn = open_writer(path, in_memory)?;
         configure(&conn)?;
         schema::migrate(&mut conn)?;
         let directory = directory::Directory::load(&conn)?;
@@ -177,6 +178,20 @@ impl Store {
 /// private temporary file, is private to one connection in the same way.
 const MEMORY: &str = ":memory:";
 
+/// The connection every write goes through. A file is opened through
+/// [`gather`], so that each commit reaches the WAL in one write.
+fn open_writer(path: &str, in_memory: bool) -> Result<Connection, StoreError> {
+    if in_memory || !gather::register() {
+        return Ok(Connection::open(path)?);
+    }
+    let flags = rusqlite::OpenFlags::default();
+    Ok(Connection::open_with_flags_and_vfs(
+        path,
+        flags,
+        gather::NAME,
+    )?)
+}
+
 /// A second connection to the file, for reads only.
 fn open_reader(path: &str) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
@@ -192,6 +207,8 @@ fn open_reader(path: &str) -> Result<Connection, StoreError> {
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Every commit syncs the WAL before it is acknowledged, and before
+    // readers see it, which is also what lets `gather` hold writes back.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // 16 MiB of pages per connection instead of SQLite's 2 MiB: the indexes
