@@ -93,6 +93,10 @@ struct Gathering {
 struct Run {
     offset: i64,
     bytes: Vec<u8>,
+    /// False when the file pads commits to sector boundaries (a database
+    /// opened with `psow=0`): SQLite then writes the last frame's tail
+    /// after the commit's sync, so nothing may be held back at all.
+    holds_back: bool,
 }
 
 /// Where the default VFS's file starts in a WAL file's allocation, kept a
@@ -157,9 +161,26 @@ unsafe extern "C" fn open(
             run: Box::into_raw(Box::new(Run {
                 offset: 0,
                 bytes: Vec::new(),
+                holds_back: overwrites_safely(inner_file),
             })),
         });
         ffi::SQLITE_OK
+    }
+}
+
+/// Whether the file reports power-safe overwrites, the default, under
+/// which SQLite does not pad a commit past its sync.
+///
+/// # Safety
+/// `inner` must be an open file of the default VFS.
+unsafe fn overwrites_safely(inner: *mut ffi::sqlite3_file) -> bool {
+    // SAFETY: per the contract.
+    unsafe {
+        let characteristics = match (*(*inner).pMethods).xDeviceCharacteristics {
+            Some(method) => method(inner),
+            None => 0,
+        };
+        characteristics & ffi::SQLITE_IOCAP_POWERSAFE_OVERWRITE != 0
     }
 }
 
@@ -199,7 +220,12 @@ unsafe fn flush(file: *mut ffi::sqlite3_file) -> c_int {
         let write = inner_method!(inner, xWrite);
         let length = c_int::try_from(run.bytes.len()).unwrap_or(c_int::MAX);
         let code = write(inner, run.bytes.as_ptr().cast(), length, run.offset);
-        run.bytes.clear();
+        // A failed write keeps its bytes, so that the next flush, at the
+        // commit's sync at the latest, tries them again instead of leaving
+        // a hole in frames SQLite believes written.
+        if code == ffi::SQLITE_OK {
+            run.bytes.clear();
+        }
         code
     }
 }
@@ -222,7 +248,7 @@ unsafe extern "C" fn write(
                 return code;
             }
         }
-        if length > MAX_RUN {
+        if length > MAX_RUN || !run.holds_back {
             let write = inner_method!(inner, xWrite);
             return write(inner, data, amount, offset);
         }

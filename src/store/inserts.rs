@@ -139,6 +139,12 @@ pub(super) fn write_batch(
         let chunk = start..start + size;
         match write_chunk(conn, &rows[chunk.clone()], &numbers[chunk.clone()]) {
             Ok(()) => outcomes.extend(numbers[chunk].iter().copied().map(Ok)),
+            // Some failures (I/O, a full disk) make SQLite roll the whole
+            // transaction back; written row by row, the rest would then
+            // commit one by one outside it. The batch fails instead.
+            Err(error) if conn.is_autocommit() => {
+                return rows.iter().map(|_| Err(copy_error(&error))).collect();
+            }
             Err(error) => {
                 tracing::debug!(%error, size, "a chunk of pipelines is written row by row");
                 let pairs = rows[chunk.clone()].iter().zip(&numbers[chunk]);
@@ -247,7 +253,7 @@ fn build_insert(rows: usize) -> String {
     )
 }
 
-/// The same failure for every row of a batch that could not be numbered.
+/// The same failure for every row of a batch that could not be written.
 fn copy_error(error: &StoreError) -> StoreError {
     StoreError::CommitFailed(error.to_string())
 }

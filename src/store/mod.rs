@@ -9,7 +9,9 @@
 //! transaction and one fsync for every trigger waiting at that moment.
 //! Statements are prepared once per connection (`prepare_cached`) and
 //! reused. `synchronous = FULL` puts each commit on disk before the call
-//! returns, so nothing is acknowledged that a crash could lose.
+//! returns, so nothing is acknowledged that a crash could lose; the
+//! writer's WAL writes go through [`gather`], which sends a commit's
+//! frames to the file in one write at that sync.
 //!
 //! An in-memory database (`:memory:`) lives inside one connection, so there
 //! the reader and the writer are the same connection.
