@@ -184,6 +184,72 @@ fn a_rule_needs_its_scenario() {
     assert_eq!(store.rules().unwrap().len(), 1);
 }
 
+/// A rule is found however it came and stops being found however it went:
+/// deleted, taken away with its scenario, or cleared by a reset. (A trigger
+/// skips the rules table while none is stored, so each of these must keep
+/// that knowledge right.)
+#[test]
+fn rules_are_claimed_only_while_stored() {
+    let store = Store::open(":memory:").unwrap();
+    let claim = |store: &Store| store.claim_rule(1, "main", "T", &[]).unwrap();
+    assert!(claim(&store).is_none());
+
+    let first = store
+        .insert_rule(RuleMatch::default(), 500, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(claim(&store).map(|rule| rule.id), Some(first.id));
+    assert!(store.delete_rule(first.id).unwrap());
+    assert!(claim(&store).is_none());
+
+    store
+        .insert_rule(RuleMatch::default(), 500, None)
+        .unwrap()
+        .unwrap();
+    assert!(store.delete_scenario(500).unwrap());
+    assert!(
+        store.rules().unwrap().is_empty(),
+        "the rule went with its scenario"
+    );
+    assert!(claim(&store).is_none());
+
+    let kept = store
+        .insert_rule(RuleMatch::default(), 1000, None)
+        .unwrap()
+        .unwrap();
+    store
+        .insert_rule(RuleMatch::default(), 1001, None)
+        .unwrap()
+        .unwrap();
+    assert!(store.delete_scenario(1001).unwrap());
+    assert_eq!(
+        claim(&store).map(|rule| rule.id),
+        Some(kept.id),
+        "one rule is left"
+    );
+
+    store.reset(&presets()).unwrap();
+    assert!(claim(&store).is_none());
+}
+
+/// A rule stored in the file is claimed after the store is opened again.
+#[test]
+fn a_stored_rule_is_claimed_after_reopening() {
+    let scratch = ScratchDb::new("rules");
+    let rule = {
+        let store = Store::open(&scratch.path()).unwrap();
+        store
+            .insert_rule(RuleMatch::default(), 500, None)
+            .unwrap()
+            .unwrap()
+    };
+
+    let store = Store::open(&scratch.path()).unwrap();
+
+    let claimed = store.claim_rule(1, "main", "T", &[]).unwrap();
+    assert_eq!(claimed.map(|claimed| claimed.id), Some(rule.id));
+}
+
 /// Stores `count` pipelines in project 1, many at a time so the group
 /// commit takes them in large batches.
 async fn fill(store: &Store, count: u64) {

@@ -95,6 +95,8 @@ struct Shared {
     /// Every project hook, kept in memory so a trigger can tell without SQL
     /// whether its project has any.
     hooks: hooks::HookIndex,
+    /// Whether any rule is stored, so a trigger can skip asking for one.
+    rules_stored: rules::RulesStored,
 }
 
 impl std::fmt::Debug for Store {
@@ -127,6 +129,7 @@ impl Store {
         };
 
         let hooks = hooks::HookIndex::load(&writer.lock())?;
+        let rules_stored = rules::RulesStored::load(&writer.lock())?;
         let generation = Arc::new(AtomicU64::new(0));
         let committer = commit::Committer::start(Arc::clone(&writer), Arc::clone(&generation));
         let shared = Shared {
@@ -138,6 +141,7 @@ impl Store {
             cache: cache::PipelineCache::default(),
             directory,
             hooks,
+            rules_stored,
         };
         Ok(Self {
             shared: Arc::new(shared),
@@ -163,6 +167,7 @@ impl Store {
         )?;
         schema::seed_defaults(&tx, presets)?;
         tx.commit()?;
+        self.shared.rules_stored.recount(&conn)?;
         self.shared.directory.clear();
         self.shared.cache.invalidate();
         self.shared.hooks.clear();

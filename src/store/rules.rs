@@ -1,6 +1,13 @@
-//! SQL for the `rules` table.
+//! SQL for the `rules` table, and the flag that lets a trigger skip it.
+//!
+//! Most suites define no rules, yet every trigger without mock controls
+//! asks for one, under the writer's lock, which a group commit holds
+//! through its fsync. [`RulesStored`] says without SQL whether the table
+//! may hold any rule, so those triggers neither read it nor wait.
 
-use rusqlite::{Row, params};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rusqlite::{Connection, Row, params};
 
 use crate::model::{Rule, RuleMatch, Variable};
 
@@ -34,6 +41,7 @@ impl Store {
             Err(error) if is_foreign_key_failure(&error) => Ok(None),
             Err(error) => Err(error.into()),
             Ok(_) => {
+                self.shared.rules_stored.set(true);
                 let id = conn.last_insert_rowid();
                 Ok(Some(Rule {
                     id,
@@ -58,10 +66,12 @@ impl Store {
     /// Removes a rule; `false` when there was none.
     pub fn delete_rule(&self, id: i64) -> Result<bool, StoreError> {
         let conn = self.shared.writer.lock();
-        Ok(conn
+        let deleted = conn
             .prepare_cached("DELETE FROM rules WHERE id = ?1")?
             .execute(params![id])?
-            > 0)
+            > 0;
+        self.shared.rules_stored.recount(&conn)?;
+        Ok(deleted)
     }
 
     /// Takes one use of the first rule, in id order, that still has uses
@@ -74,6 +84,9 @@ impl Store {
         token: &str,
         variables: &[Variable],
     ) -> Result<Option<Rule>, StoreError> {
+        if !self.shared.rules_stored.get() {
+            return Ok(None);
+        }
         let conn = self.shared.writer.lock();
         let mut select = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM rules WHERE times IS NULL OR used < times ORDER BY id"
@@ -92,6 +105,40 @@ impl Store {
             .execute(params![rule.id])?;
         rule.used += 1;
         Ok(Some(rule))
+    }
+}
+
+/// Whether the `rules` table may hold a rule. It is set under the writer's
+/// lock by every write that adds rules and recounted by every write that
+/// removes them (a rule or scenario deleted, a reset), so it is never false
+/// while a rule exists; a trigger that reads it false just before a rule is
+/// stored is one that came before the rule.
+#[derive(Debug, Default)]
+pub(super) struct RulesStored(AtomicBool);
+
+impl RulesStored {
+    /// The flag for the rules `conn` holds.
+    pub fn load(conn: &Connection) -> Result<Self, StoreError> {
+        let stored = Self::default();
+        stored.recount(conn)?;
+        Ok(stored)
+    }
+
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn set(&self, stored: bool) {
+        self.0.store(stored, Ordering::Release);
+    }
+
+    /// Reads again whether any rule is left; the caller holds the writer.
+    pub fn recount(&self, conn: &Connection) -> Result<(), StoreError> {
+        let any: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM rules)")?
+            .query_row([], |row| row.get(0))?;
+        self.set(any);
+        Ok(())
     }
 }
 

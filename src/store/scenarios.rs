@@ -57,8 +57,10 @@ impl Store {
         let conn = self.shared.writer.lock();
         let mut statement = conn.prepare_cached("DELETE FROM scenarios WHERE scenario_id = ?1")?;
         let deleted = statement.execute(params![scenario_id])? > 0;
-        // The foreign key clears `scenario_id` on the pipelines that used it.
+        // The foreign keys clear `scenario_id` on the pipelines that used it
+        // and delete the rules that named it.
         self.shared.cache.invalidate();
+        self.shared.rules_stored.recount(&conn)?;
         Ok(deleted)
     }
 }
