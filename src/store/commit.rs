@@ -114,7 +114,10 @@ fn commit_batch(conn: &mut Connection, generation: &AtomicU64, batch: &[Job]) ->
         .map(|job| &job.row)
         .collect();
     let mut iids = IidCounters::default();
-    let mut written = write_batch(&tx, &fresh, &mut iids).into_iter();
+    let mut written = match write_batch(&tx, &fresh, &mut iids) {
+        Ok(written) => written.into_iter(),
+        Err(error) => return failed_all(batch.len(), &error),
+    };
     let outcomes: Vec<Outcome> = batch
         .iter()
         .map(|job| match job.generation == current {

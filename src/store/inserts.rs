@@ -121,16 +121,14 @@ const CHUNKS: [usize; 4] = [64, 16, 4, 1];
 const PARAMETERS_PER_ROW: usize = 15;
 
 /// Inserts every row inside the caller's transaction and says, row by
-/// row, what was stored or why not.
+/// row, what was stored or why not; `Err` when the batch as a whole
+/// failed, which the caller reports for every row.
 pub(super) fn write_batch(
     conn: &Connection,
     rows: &[&EncodedPipeline],
     iids: &mut IidCounters,
-) -> Vec<Result<Written, StoreError>> {
-    let numbers = match number_rows(conn, rows, iids) {
-        Ok(numbers) => numbers,
-        Err(error) => return rows.iter().map(|_| Err(copy_error(&error))).collect(),
-    };
+) -> Result<Vec<Result<Written, StoreError>>, StoreError> {
+    let numbers = number_rows(conn, rows, iids)?;
 
     let mut outcomes = Vec::with_capacity(rows.len());
     let mut start = 0;
@@ -142,9 +140,7 @@ pub(super) fn write_batch(
             // Some failures (I/O, a full disk) make SQLite roll the whole
             // transaction back; written row by row, the rest would then
             // commit one by one outside it. The batch fails instead.
-            Err(error) if conn.is_autocommit() => {
-                return rows.iter().map(|_| Err(copy_error(&error))).collect();
-            }
+            Err(error) if conn.is_autocommit() => return Err(error),
             Err(error) => {
                 tracing::debug!(%error, size, "a chunk of pipelines is written row by row");
                 let pairs = rows[chunk.clone()].iter().zip(&numbers[chunk]);
@@ -153,7 +149,7 @@ pub(super) fn write_batch(
         }
         start += size;
     }
-    outcomes
+    Ok(outcomes)
 }
 
 /// Each row's id and iid. Ids go on from the highest ever handed out, as
@@ -251,11 +247,6 @@ fn build_insert(rows: usize) -> String {
          VALUES {}",
         values.join(", ")
     )
-}
-
-/// The same failure for every row of a batch that could not be written.
-fn copy_error(error: &StoreError) -> StoreError {
-    StoreError::CommitFailed(error.to_string())
 }
 
 /// The projects' pipeline numbers, counted in memory across one
