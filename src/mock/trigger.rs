@@ -261,9 +261,13 @@ fn env_variables(variables: &BTreeMap<String, String>) -> Vec<Variable> {
 fn trigger_payload(reference: &ProjectRef, parameters: &mut Map<String, Value>) -> Variable {
     let mut payload = std::mem::take(parameters);
     payload.insert("id".into(), Value::from(reference.as_text()));
+    // Written straight into a buffer: `Value`'s `Display` goes through a
+    // formatter and cost as much as the rest of the trigger's encoding. A
+    // map with string keys always serializes, so the fallback is unreached.
+    let value = serde_json::to_string(&Value::Object(payload)).unwrap_or_default();
     Variable {
         key: "TRIGGER_PAYLOAD".into(),
-        value: Value::Object(payload).to_string(),
+        value,
         variable_type: VariableType::File,
     }
 }

@@ -40,8 +40,14 @@ impl UserView {
             name,
             state: "active",
             locked: false,
-            avatar_url: format!("{base_url}/uploads/-/system/user/avatar/{id}/avatar.png"),
-            web_url: format!("{base_url}/{username}"),
+            avatar_url: [
+                base_url,
+                "/uploads/-/system/user/avatar/",
+                &id.to_string(),
+                "/avatar.png",
+            ]
+            .concat(),
+            web_url: [base_url, "/", username].concat(),
         }
     }
 }

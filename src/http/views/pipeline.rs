@@ -33,6 +33,11 @@ pub struct BasicPipeline<'a> {
 
 impl<'a> BasicPipeline<'a> {
     pub fn new(observed: &'a ObservedPipeline, base_url: &str) -> Self {
+        Self::at_page(observed, base_url, &pipeline_page(observed))
+    }
+
+    /// The fields, given the pipeline's page (see [`pipeline_page`]).
+    fn at_page(observed: &'a ObservedPipeline, base_url: &str, page: &str) -> Self {
         let pipeline = &observed.pipeline;
         Self {
             id: pipeline.id,
@@ -44,17 +49,17 @@ impl<'a> BasicPipeline<'a> {
             source: pipeline.source.as_str(),
             created_at: rfc3339_millis(pipeline.created_at()),
             updated_at: rfc3339_millis(observed.observation.updated_at),
-            web_url: format!("{base_url}{}", pipeline_page(observed)),
+            web_url: [base_url, page].concat(),
         }
     }
 }
 
 /// `/namespace/project/-/pipelines/:id`, GitLab's page for the pipeline.
+/// Built by `concat`, in one allocation of the right size, as are the other
+/// URLs of an answer: `format!` parses its template and grows as it goes.
 fn pipeline_page(observed: &ObservedPipeline) -> String {
-    format!(
-        "/{}/-/pipelines/{}",
-        observed.project.path, observed.pipeline.id
-    )
+    let id = observed.pipeline.id.to_string();
+    ["/", &observed.project.path, "/-/pipelines/", &id].concat()
 }
 
 /// The path part of `base_url`: `/ns/name` inside a namespace, empty at
@@ -116,8 +121,9 @@ impl<'a> PipelineView<'a> {
     /// The entity the trigger, create, cancel and retry answer with.
     pub fn new(observed: &'a ObservedPipeline, base_url: &str) -> Self {
         let (pipeline, seen) = (&observed.pipeline, &observed.observation);
+        let page = pipeline_page(observed);
         Self {
-            basic: BasicPipeline::new(observed, base_url),
+            basic: BasicPipeline::at_page(observed, base_url, &page),
             before_sha: BLANK_SHA,
             tag: false,
             yaml_errors: None,
@@ -128,7 +134,7 @@ impl<'a> PipelineView<'a> {
             duration: seen.duration(),
             queued_duration: seen.queued_duration(pipeline.created_at()),
             coverage: None,
-            detailed_status: DetailedStatus::new(seen.status, root_path(base_url), observed),
+            detailed_status: DetailedStatus::new(seen.status, root_path(base_url), &page),
             name: None,
             variables: pipeline.variable_map(),
             scenario_id: pipeline.scenario_id,
@@ -161,8 +167,9 @@ pub struct DetailedStatus {
 }
 
 impl DetailedStatus {
-    /// The status of `observed`, with paths under `root` (see [`root_path`]).
-    pub fn new(status: PipelineStatus, root: &str, observed: &ObservedPipeline) -> Self {
+    /// `status` on the pipeline at `page` (see [`pipeline_page`]), with
+    /// paths under `root` (see [`root_path`]).
+    pub fn new(status: PipelineStatus, root: &str, page: &str) -> Self {
         let (text, label, icon, group, favicon) = presentation(status);
         Self {
             icon,
@@ -171,9 +178,9 @@ impl DetailedStatus {
             group,
             tooltip: label,
             has_details: true,
-            details_path: format!("{root}{}", pipeline_page(observed)),
+            details_path: [root, page].concat(),
             illustration: None,
-            favicon: format!("{root}/assets/ci_favicons/favicon_{favicon}.png"),
+            favicon: [root, "/assets/ci_favicons/favicon_", favicon, ".png"].concat(),
         }
     }
 }
