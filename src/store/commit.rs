@@ -6,8 +6,9 @@
 //! pipelines are handed to one thread that owns the writing: it takes every
 //! insert waiting in its queue, writes them in a single transaction, commits
 //! once, and only then answers each caller. Under load a batch holds as many
-//! triggers as arrived during the previous fsync; alone, a trigger is a
-//! batch of one and waits for nothing.
+//! triggers as arrived during the previous fsync, and those the runtime
+//! finishes while the thread steps aside for it (see [`gather`]); alone, a
+//! trigger is a batch of one and waits for nothing.
 //!
 //! The callers await their answer on a oneshot channel, so no runtime
 //! thread is blocked while the disk works.
