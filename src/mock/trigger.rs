@@ -262,9 +262,8 @@ fn trigger_payload(reference: &ProjectRef, parameters: &mut Map<String, Value>) 
     let mut payload = std::mem::take(parameters);
     payload.insert("id".into(), Value::from(reference.as_text()));
     // Written straight into a buffer: `Value`'s `Display` goes through a
-    // formatter and cost as much as the rest of the trigger's encoding. A
-    // map with string keys always serializes, so the fallback is unreached.
-    let value = serde_json::to_string(&Value::Object(payload)).unwrap_or_default();
+    // formatter and cost as much as the rest of the trigger's encoding.
+    let value = serde_json::to_string(&payload).expect("a JSON map always serializes");
     Variable {
         key: "TRIGGER_PAYLOAD".into(),
         value,

@@ -7,8 +7,8 @@
 //! insert waiting in its queue, writes them in a single transaction, commits
 //! once, and only then answers each caller. Under load a batch holds as many
 //! triggers as arrived during the previous fsync, and those the runtime
-//! finishes while the thread steps aside for it (see [`gather`]); alone, a
-//! trigger is a batch of one and waits for nothing.
+//! finishes while the thread steps aside for it (see [`take_batch`]);
+//! alone, a trigger is a batch of one and waits for nothing.
 //!
 //! The callers await their answer on a oneshot channel, so no runtime
 //! thread is blocked while the disk works.
@@ -16,6 +16,7 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use rusqlite::Connection;
@@ -30,9 +31,15 @@ use super::inserts::{EncodedPipeline, IidCounters, Written, write_batch};
 /// the writer lock is never held for long.
 const MAX_BATCH: usize = 512;
 
-/// How many times the thread steps aside for the triggers still being
-/// parsed before it writes what it holds (see [`gather`]).
+/// At most how many times the thread steps aside for the triggers still
+/// being parsed before it writes what it holds (see [`take_batch`]).
 const GATHER_ROUNDS: usize = 8;
+
+/// How long a batch may go on stepping aside. A yield on a core whose
+/// runtime is busy (polls, say) can hand over a whole scheduler slice, and
+/// eight of them would hold a trigger for several milliseconds; parsing a
+/// burst of 64 triggers on one core takes about 1.5 ms.
+const GATHER_PATIENCE: Duration = Duration::from_millis(2);
 
 /// What a caller gets back: the stored pipeline, or its new pipeline back
 /// when a reset came between the caller's clock reading and the write.
@@ -84,8 +91,13 @@ impl Committer {
 
 /// Takes batches until the queue closes.
 fn run(writer: &Mutex<Connection>, generation: &AtomicU64, jobs: &mpsc::Receiver<Job>) {
+    let mut last_size = 0;
     while let Ok(first) = jobs.recv() {
-        let batch = gather(first, jobs);
+        let batch = match last_size > 1 {
+            true => take_batch(first, jobs),
+            false => take_batch_stepping(first, jobs, || false),
+        };
+        last_size = batch.len();
 
         let outcomes = commit_batch(&mut writer.lock(), generation, &batch);
         tracing::trace!(size = batch.len(), "committed a batch of pipelines");
@@ -104,29 +116,46 @@ fn run(writer: &Mutex<Connection>, generation: &AtomicU64, jobs: &mpsc::Receiver
 
 /// The batch that starts with `first`: everything queued behind it, and
 /// what arrives while the thread yields its core, as long as each yield
-/// brings more.
+/// brings more (at most [`GATHER_ROUNDS`] yields, none started after
+/// [`GATHER_PATIENCE`]). Only a batch after one of several triggers steps
+/// aside: a trigger that comes alone gains nothing from a yield, and on a
+/// core the runtime keeps busy with other requests one yield can cost it
+/// a scheduler slice (0.6 ms at the median with polls flooding one core).
 ///
 /// The first trigger of a burst wakes this thread at once, and where it
-/// shares a core with the runtime (a container given one CPU, or the
-/// benchmark's `taskset`) it would otherwise commit that trigger alone
-/// while the runtime still holds the rest of the burst, parsed or not:
-/// every fsync, and every page rewritten to the WAL, would then be paid
-/// for a handful of rows. Yielding lets the runtime finish what it has
-/// ready first. Where the thread has a core of its own, a yield finds
-/// nothing else to run and returns at once, so a lone trigger waits for
-/// one system call, not for a timer.
-fn gather<T>(first: T, jobs: &mpsc::Receiver<T>) -> Vec<T> {
+/// shares a core with the runtime (a server pinned to one CPU, as the
+/// benchmark's `taskset` pins it) it would otherwise commit that trigger
+/// and the few behind it while the runtime still holds the rest of the
+/// burst: every fsync, and every page rewritten to the WAL, would then be
+/// paid for a handful of rows. Yielding lets the runtime finish what it
+/// has ready first. When nothing else is ready to run on the thread's
+/// core, a yield returns at once.
+fn take_batch<T>(first: T, jobs: &mpsc::Receiver<T>) -> Vec<T> {
+    let started = Instant::now();
+    take_batch_stepping(first, jobs, || {
+        std::thread::yield_now();
+        started.elapsed() < GATHER_PATIENCE
+    })
+}
+
+/// [`take_batch`] with its step given: `step` lets others run and says
+/// whether there is time for another.
+fn take_batch_stepping<T>(
+    first: T,
+    jobs: &mpsc::Receiver<T>,
+    mut step: impl FnMut() -> bool,
+) -> Vec<T> {
     let mut batch = vec![first];
     batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
     for _ in 0..GATHER_ROUNDS {
         if batch.len() >= MAX_BATCH {
             break;
         }
-        std::thread::yield_now();
+        let time_left = step();
 
         let before = batch.len();
         batch.extend(jobs.try_iter().take(MAX_BATCH - before));
-        if batch.len() == before {
+        if batch.len() == before || !time_left {
             break;
         }
     }
@@ -185,34 +214,87 @@ fn failed_all(size: usize, error: &StoreError) -> Vec<Outcome> {
 mod tests {
     use super::*;
 
-    fn queue_of(count: usize) -> mpsc::Receiver<usize> {
+    fn queue_of(count: usize) -> (mpsc::Sender<usize>, mpsc::Receiver<usize>) {
         let (sender, receiver) = mpsc::channel();
         for job in 1..=count {
             sender.send(job).unwrap();
         }
-        receiver
+        (sender, receiver)
+    }
+
+    /// A step that stands for the runtime parsing `per_step` more triggers
+    /// while the thread is aside, and reports `time_left`.
+    fn arrivals(
+        sender: &mpsc::Sender<usize>,
+        per_step: usize,
+        time_left: bool,
+    ) -> impl FnMut() -> bool + '_ {
+        let mut next = 1000;
+        move || {
+            for _ in 0..per_step {
+                sender.send(next).unwrap();
+                next += 1;
+            }
+            time_left
+        }
     }
 
     #[test]
     fn a_batch_takes_everything_queued_in_order() {
-        let queue = queue_of(40);
+        let (_sender, queue) = queue_of(40);
 
-        let batch = gather(0, &queue);
+        let batch = take_batch(0, &queue);
 
         assert_eq!(batch, (0..=40).collect::<Vec<_>>());
     }
 
     #[test]
-    fn a_batch_stops_at_its_limit_and_the_rest_waits_for_the_next() {
-        let queue = queue_of(MAX_BATCH + 99);
+    fn a_batch_takes_what_each_step_brings_until_one_brings_nothing() {
+        let (sender, queue) = queue_of(2);
+        let mut steps = 0;
 
-        let first = gather(0, &queue);
-        let second = gather(usize::MAX, &queue);
+        let batch = take_batch_stepping(0, &queue, || {
+            steps += 1;
+            if steps <= 3 {
+                sender.send(100 + steps).unwrap();
+            }
+            true
+        });
+
+        assert_eq!(batch, vec![0, 1, 2, 101, 102, 103]);
+        assert_eq!(steps, 4);
+    }
+
+    #[test]
+    fn a_batch_steps_aside_a_bounded_number_of_times() {
+        let (sender, queue) = queue_of(0);
+
+        let batch = take_batch_stepping(0, &queue, arrivals(&sender, 3, true));
+
+        assert_eq!(batch.len(), 1 + 3 * GATHER_ROUNDS);
+    }
+
+    #[test]
+    fn a_batch_stops_stepping_aside_when_time_is_up() {
+        let (sender, queue) = queue_of(0);
+
+        let batch = take_batch_stepping(0, &queue, arrivals(&sender, 3, false));
+
+        assert_eq!(batch, vec![0, 1000, 1001, 1002]);
+        assert_eq!(queue.try_iter().count(), 0);
+    }
+
+    #[test]
+    fn a_batch_stops_at_its_limit_and_the_rest_waits_for_the_next() {
+        let (sender, queue) = queue_of(MAX_BATCH - 50);
+
+        let first = take_batch_stepping(0, &queue, arrivals(&sender, 100, true));
+        let second = take_batch_stepping(usize::MAX, &queue, || false);
 
         assert_eq!(first.len(), MAX_BATCH);
-        assert_eq!(first.last(), Some(&(MAX_BATCH - 1)));
-        assert_eq!(second.len(), 101);
-        assert_eq!(second[1], MAX_BATCH);
+        assert_eq!(first.last(), Some(&1048));
+        assert_eq!(second.len(), 1 + 51);
+        assert_eq!(second[1], 1049);
         assert!(queue.try_recv().is_err());
     }
 }

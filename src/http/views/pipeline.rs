@@ -55,8 +55,9 @@ impl<'a> BasicPipeline<'a> {
 }
 
 /// `/namespace/project/-/pipelines/:id`, GitLab's page for the pipeline.
-/// Built by `concat`, in one allocation of the right size, as are the other
-/// URLs of an answer: `format!` parses its template and grows as it goes.
+/// The pipeline entity's URLs are built by `concat`, which sizes its
+/// buffer from its parts once; `format!` goes through the formatter and
+/// grows its buffer as it writes.
 fn pipeline_page(observed: &ObservedPipeline) -> String {
     let id = observed.pipeline.id.to_string();
     ["/", &observed.project.path, "/-/pipelines/", &id].concat()
