@@ -59,51 +59,71 @@ impl Mock {
     /// Triggers a pipeline as `POST /projects/:id/trigger/pipeline` does.
     /// `authenticated` says whether the request carried the mock's own token
     /// in a header, which only matters for projects without trigger tokens.
+    ///
+    /// A reset that comes after the project is looked up leaves the lookup,
+    /// the token's rights and the plan stale (a path may now name another
+    /// id, a rule may be gone), so the store refuses the write and the
+    /// trigger is made again against the reset state.
     pub async fn trigger(
         &self,
         reference: &ProjectRef,
         mut request: TriggerRequest,
         authenticated: bool,
     ) -> Result<ObservedPipeline, MockError> {
-        let project = self.project(reference)?;
-        self.authorize_trigger(&project, &request.token, authenticated)?;
-
         let mut variables = env_variables(&request.variables);
         variables.push(trigger_payload(reference, &mut request.parameters));
-        let plan = self.plan(
-            &project,
-            &request.git_ref,
-            &request.token,
-            &variables,
-            &request.controls,
-        )?;
-        self.make(project, request.git_ref, Source::Trigger, variables, plan)
-            .await
+        let mut git_ref = request.git_ref;
+        loop {
+            let generation = self.store.generation();
+            let project = self.project(reference)?;
+            self.authorize_trigger(&project, &request.token, authenticated)?;
+            let plan = self.plan(
+                &project,
+                &git_ref,
+                &request.token,
+                &variables,
+                &request.controls,
+            )?;
+
+            let made = self.make(
+                project,
+                git_ref,
+                Source::Trigger,
+                variables,
+                plan,
+                generation,
+            );
+            match made.await? {
+                Made::Stored(observed) => return Ok(observed),
+                Made::Reset(returned) => {
+                    (git_ref, variables) = (returned.git_ref, returned.variables)
+                }
+            }
+        }
     }
 
     /// Creates a pipeline as `POST /projects/:id/pipeline` does; the caller
-    /// has already been authenticated.
+    /// has already been authenticated. Made again after a reset, as a
+    /// trigger is.
     pub async fn create_pipeline(
         &self,
         reference: &ProjectRef,
         request: CreateRequest,
     ) -> Result<ObservedPipeline, MockError> {
-        let project = self.project(reference)?;
-        let plan = self.plan(
-            &project,
-            &request.git_ref,
-            "",
-            &request.variables,
-            &request.controls,
-        )?;
-        self.make(
-            project,
-            request.git_ref,
-            Source::Api,
-            request.variables,
-            plan,
-        )
-        .await
+        let (mut git_ref, mut variables) = (request.git_ref, request.variables);
+        loop {
+            let generation = self.store.generation();
+            let project = self.project(reference)?;
+            let plan = self.plan(&project, &git_ref, "", &variables, &request.controls)?;
+
+            let made = self.make(project, git_ref, Source::Api, variables, plan, generation);
+            match made.await? {
+                Made::Stored(observed) => return Ok(observed),
+                Made::Reset(returned) => {
+                    (git_ref, variables) = (returned.git_ref, returned.variables)
+                }
+            }
+        }
     }
 
     /// GitLab's rule: a project with trigger tokens accepts only its own
@@ -199,6 +219,8 @@ impl Mock {
         }
     }
 
+    /// Writes the pipeline, unless a reset came after `generation` was read
+    /// (before the caller's lookups): then its values come back untouched.
     async fn make(
         &self,
         project: Project,
@@ -206,9 +228,10 @@ impl Mock {
         source: Source,
         variables: Vec<Variable>,
         plan: Plan,
-    ) -> Result<ObservedPipeline, MockError> {
+        generation: u64,
+    ) -> Result<Made, MockError> {
         let _hooks = self.hook_gate(project.id).await;
-        let mut new = NewPipeline {
+        let new = NewPipeline {
             project_id: project.id,
             sha: commit_sha(project.id, &git_ref),
             git_ref,
@@ -216,29 +239,35 @@ impl Mock {
             variables,
             scenario_id: plan.scenario_id,
             timeline: plan.timeline.map_err(MockError::Refused)?,
-            created_at: jiff::Timestamp::UNIX_EPOCH,
+            // Read after `generation`, so that a reset, which moves the
+            // clock back, cannot come between them unnoticed and leave a
+            // pipeline stored from the future.
+            created_at: self.clock.now(),
         };
-        // A reset between reading the clock and writing moves the clock back;
-        // the store hands the pipeline back, and it is written again at the
-        // clock's new reading rather than stored from the future.
-        let pipeline = loop {
-            let generation = self.store.generation();
-            new.created_at = self.clock.now();
-            match self.store.try_insert_pipeline(new, generation).await? {
-                Ok(pipeline) => break pipeline,
-                Err(returned) => new = returned,
-            }
+        let pipeline = match self.store.try_insert_pipeline(new, generation).await? {
+            Ok(pipeline) => pipeline,
+            Err(returned) => return Ok(Made::Reset(returned)),
         };
         tracing::debug!(id = pipeline.id, project = project.id, "pipeline created");
         self.pipeline_created(&pipeline, &project);
 
         let observation = at_creation(&pipeline.run);
-        Ok(ObservedPipeline {
+        Ok(Made::Stored(ObservedPipeline {
             pipeline,
             project,
             observation,
-        })
+        }))
     }
+}
+
+/// What [`Mock::make`] did: stored the pipeline, or handed its values back
+/// because a reset made the caller's lookups stale. Returned once and
+/// matched at once, so the size gap between the two costs a move, where a
+/// box would cost every trigger an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Made {
+    Stored(ObservedPipeline),
+    Reset(NewPipeline),
 }
 
 /// The default behaviour's duration: five minutes.
