@@ -62,6 +62,13 @@ impl Mock {
     /// the journal and the faults are emptied too.
     pub async fn reset(&self) -> Result<(), MockError> {
         let _alone = self.hook_gate_for_reset().await;
+        self.reset_state()
+    }
+
+    /// What a reset does, for a caller that holds the hook gate alone. Apart
+    /// from [`Mock::reset`], only a test calls it, to let a reset land while
+    /// a trigger waits at the gate, between its lookups and its write.
+    pub(super) fn reset_state(&self) -> Result<(), MockError> {
         self.clock.update(|_, _| {
             self.store.reset(&presets())?;
             Ok::<_, MockError>(ClockState::SYSTEM)

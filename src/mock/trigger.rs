@@ -1,11 +1,11 @@
 //! Making pipelines: the trigger and create endpoints, who may trigger, and
 //! which timeline a new pipeline follows.
 
-use crate::clock::Clock;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::clock::Clock;
 use crate::lifecycle::{Timeline, at_creation};
 use crate::model::{NewPipeline, Rejection, Scenario, Source, Variable, VariableType};
 use crate::model::{Project, check_terminal_after};
@@ -328,4 +328,105 @@ fn splitmix64(state: &mut u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::{Pin, pin};
+    use std::sync::Arc;
+    use std::task::{Context, Waker};
+
+    use jiff::Timestamp;
+
+    use super::*;
+    use crate::clock::VirtualClock;
+    use crate::model::HookChanges;
+    use crate::store::Store;
+
+    const FROZEN: &str = "2026-01-01T00:00:00Z";
+
+    /// A mock whose project `team/app` is id 500 and has a pipeline hook,
+    /// so that making a pipeline of it waits at the hook gate.
+    fn mock_with_hooked_path() -> (Mock, ProjectRef) {
+        let frozen: Timestamp = FROZEN.parse().unwrap();
+        let clock = Arc::new(VirtualClock::frozen_at(frozen));
+        let mock = Mock::new(Store::open(":memory:").unwrap(), clock);
+        let path = ProjectRef::Path("team/app".into());
+        let project = Project {
+            id: 500,
+            path: "team/app".into(),
+            default_branch: "main".into(),
+        };
+        mock.put_project(project).unwrap();
+        let hook = HookChanges {
+            url: Some("http://127.0.0.1:9/hook".into()),
+            events: [("pipeline_events".to_owned(), true)].into(),
+            ..HookChanges::default()
+        };
+        mock.create_hook(&path, hook).unwrap();
+        (mock, path)
+    }
+
+    /// Runs `future` up to its first wait, which must not be its end.
+    fn run_until_it_waits<F: Future>(future: Pin<&mut F>) {
+        let mut context = Context::from_waker(Waker::noop());
+        assert!(future.poll(&mut context).is_pending(), "it did not wait");
+    }
+
+    /// Lets a reset land while `make` waits at the hook gate, after its
+    /// project was looked up through the path, then lets it finish.
+    async fn made_across_a_reset(
+        mock: &Mock,
+        make: impl Future<Output = Result<ObservedPipeline, MockError>>,
+    ) -> ObservedPipeline {
+        let gate = mock.hook_gate_for_reset().await;
+        let mut make = pin!(make);
+        run_until_it_waits(make.as_mut());
+
+        mock.reset_state().unwrap();
+        drop(gate);
+        make.await.unwrap()
+    }
+
+    /// The pipeline is the reset state's: stored under the id the path names
+    /// now, found through the path, and made at the clock's new instant.
+    fn assert_made_after_the_reset(mock: &Mock, path: &ProjectRef, made: &ObservedPipeline) {
+        let project = mock.project(path).unwrap();
+        assert_ne!(project.id, 500, "the reset should have dropped id 500");
+        assert_eq!(made.pipeline.project_id, project.id);
+        assert_eq!(made.project, project);
+
+        let found = mock.pipeline(path, made.pipeline.id).unwrap();
+        assert_eq!(found.pipeline, made.pipeline);
+        assert!(made.pipeline.run.created_at > FROZEN.parse().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_trigger_overlapping_a_reset_is_made_against_the_reset_state() {
+        let (mock, path) = mock_with_hooked_path();
+        let request = TriggerRequest {
+            git_ref: "main".into(),
+            ..TriggerRequest::default()
+        };
+
+        let made = made_across_a_reset(&mock, mock.trigger(&path, request, true)).await;
+
+        assert_made_after_the_reset(&mock, &path, &made);
+        assert_eq!(made.pipeline.source, Source::Trigger);
+    }
+
+    #[tokio::test]
+    async fn a_create_overlapping_a_reset_is_made_against_the_reset_state() {
+        let (mock, path) = mock_with_hooked_path();
+        let request = CreateRequest {
+            git_ref: "main".into(),
+            ..CreateRequest::default()
+        };
+
+        let made = made_across_a_reset(&mock, mock.create_pipeline(&path, request)).await;
+
+        assert_made_after_the_reset(&mock, &path, &made);
+        assert_eq!(made.pipeline.source, Source::Api);
+    }
 }
