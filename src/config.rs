@@ -47,7 +47,8 @@ pub struct Config {
     pub token: String,
 
     /// Enable `POST /_mock/reset`: back to a fresh database (no pipelines,
-    /// projects, trigger tokens or rules; exactly the presets; system time).
+    /// projects, trigger tokens, rules or hooks; exactly the presets; system
+    /// time).
     #[arg(long, env = "MOCK_ALLOW_RESET", action = ArgAction::SetTrue, value_parser = switch())]
     pub allow_reset: bool,
 

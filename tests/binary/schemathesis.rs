@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::receiver::Receiver;
 use crate::support::{MockProcess, Scratch, TOKEN};
 use crate::venv::Pinned;
 
@@ -80,6 +81,13 @@ include-path-regex = "/ref/\\{ref\\}/trigger/pipeline$"
 phases.stateful.enabled = false
 "#;
 
+/// The hook URL of the document's examples, on the port the README's
+/// receiver listens on. schemathesis sends it as it stands, and the mock
+/// posts events to it, so the run points it at a receiver of its own: a
+/// service the user runs on that port must not get the run's events, nor
+/// slow the run down by answering them.
+const EXAMPLE_HOOK_URL: &str = "http://127.0.0.1:9000/gitlab";
+
 /// The OpenAPI document: the YAML block under API.md's `## OpenAPI
 /// document` heading.
 fn openapi_document() -> String {
@@ -130,7 +138,14 @@ fn schemathesis() -> PathBuf {
 fn schemathesis_finds_nothing() {
     let schemathesis = schemathesis();
     let scratch = Scratch::new("schemathesis");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the receiver");
+    let receiver = runtime.block_on(Receiver::start());
     let document = openapi_document();
+    assert!(
+        document.contains(EXAMPLE_HOOK_URL),
+        "the hook example moved"
+    );
+    let document = document.replace(EXAMPLE_HOOK_URL, &receiver.url);
     let operations = operation_count(&document);
     let spec = scratch.file("openapi.yaml");
     let config = scratch.file("schemathesis.toml");
@@ -189,4 +204,9 @@ fn schemathesis_finds_nothing() {
             report()
         );
     }
+    assert!(
+        !receiver.all().is_empty(),
+        "no pipeline event reached the run's receiver:\n{}",
+        report()
+    );
 }
