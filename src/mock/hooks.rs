@@ -271,7 +271,13 @@ impl Mock {
     /// Moves the clock to the next instant at which any pipeline changes
     /// status and queues the events up to there, like an advance; `None`,
     /// and the clock untouched, when no pipeline will change again.
+    ///
+    /// The instant is found under the gate that reset and every clock move
+    /// hold alone: found before it, a reset could come in between and the
+    /// clock would be moved, from the reset's system time, by the distance
+    /// to an instant of pipelines that are gone.
     pub async fn advance_to_next_transition(&self) -> Result<Option<ClockReading>, MockError> {
+        let alone = self.hooks.gate.write().await;
         let now = self.clock.now();
         let moving = self.store.all_moving_pipelines(now.as_millisecond())?;
         let next = moving
@@ -279,15 +285,16 @@ impl Mock {
             .filter_map(|pipeline| next_transition(&pipeline.run, now))
             .min();
         let Some(next) = next else {
+            drop(alone);
             self.hooks.deliveries.first_attempts().await;
             return Ok(None);
         };
-        let reading = self
-            .move_clock(|state, source_now| {
-                let step = next.duration_since(state.now(source_now));
-                state.advance(step.max(SignedDuration::ZERO), source_now)
-            })
-            .await?;
+
+        let to_next = |state: ClockState, source_now| {
+            let step = next.duration_since(state.now(source_now));
+            state.advance(step.max(SignedDuration::ZERO), source_now)
+        };
+        let reading = self.move_clock_alone(alone, to_next).await?;
         Ok(Some(reading))
     }
 
@@ -377,6 +384,16 @@ impl Mock {
         transition: impl FnOnce(ClockState, Timestamp) -> Result<ClockState, ClockError>,
     ) -> Result<ClockReading, MockError> {
         let alone = self.hooks.gate.write().await;
+        self.move_clock_alone(alone, transition).await
+    }
+
+    /// [`Mock::move_clock`] for a caller that took the gate itself, to
+    /// decide the move under it.
+    async fn move_clock_alone(
+        &self,
+        alone: RwLockWriteGuard<'_, ()>,
+        transition: impl FnOnce(ClockState, Timestamp) -> Result<ClockState, ClockError>,
+    ) -> Result<ClockReading, MockError> {
         let reading = self.change_clock(transition)?;
         self.hooks.catch_up(reading.now);
         drop(alone);

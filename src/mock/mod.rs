@@ -16,6 +16,7 @@
 //! - `journal`: the requests answered, for tests to assert on.
 //! - `faults`: scripted failures for the next matching requests.
 //! - `hooks`: project hooks, and which pipeline events they get when.
+//! - `reset_races` (tests only): operations that a reset overtakes half-way.
 
 mod access;
 mod clock;
@@ -23,6 +24,8 @@ mod faults;
 mod hooks;
 mod journal;
 mod pipelines;
+#[cfg(test)]
+mod reset_races;
 mod scenarios;
 mod trigger;
 
