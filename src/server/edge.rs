@@ -83,6 +83,13 @@ fn enter<B>(
     namespaces: &Namespaces,
     request: Request<B>,
 ) -> Result<(Arc<Namespace>, Request<B>), ApiError> {
+    // hyper also passes on CONNECT's `host:port` and OPTIONS's `*`, which
+    // name no route; warp's path filters assume a path and panic on them.
+    if !request.uri().path().starts_with('/') {
+        return Err(ApiError::BadRequest(
+            "the request target must be a path, such as /projects/1/pipelines".into(),
+        ));
+    }
     let Some(rest) = request.uri().path().strip_prefix(PREFIX) else {
         return Ok((Arc::clone(namespaces.root()), request));
     };

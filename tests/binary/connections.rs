@@ -158,3 +158,36 @@ async fn a_body_sent_after_the_headers_keeps_the_connection() {
     assert_eq!(polled.status, 200);
     assert_eq!(json_body(&polled)["status"], "canceled");
 }
+
+/// CONNECT's `host:port` and OPTIONS's `*` are request targets HTTP/1.1
+/// allows and hyper passes on, but they name no route: each gets a JSON
+/// 400, not a dropped connection, and the server goes on answering.
+#[tokio::test]
+async fn a_request_target_that_is_not_a_path_is_refused_with_json() {
+    let scratch = Scratch::new("target_not_a_path");
+    let mock = MockProcess::start(&scratch.db(), &[]);
+    let address = mock.base_url().strip_prefix("http://").expect("plain http");
+
+    for request_line in ["CONNECT example.com:80 HTTP/1.1", "OPTIONS * HTTP/1.1"] {
+        let mut stream = TcpStream::connect(address).expect("the mock accepts");
+        stream.set_read_timeout(Some(CLOSE_WATCH)).unwrap();
+        let request = format!("{request_line}\r\nHost: {address}\r\n\r\n");
+        stream.write_all(request.as_bytes()).expect("request sent");
+
+        let Outcome::Answer(response) = read_response(&mut stream, &mut Vec::new()) else {
+            panic!("no answer to {request_line}");
+        };
+        assert_eq!(response.status, 400, "{request_line}");
+        let message = json_body(&response)["error"].as_str().unwrap().to_owned();
+        assert!(
+            message.contains("must be a path"),
+            "{request_line}: {message}"
+        );
+    }
+
+    mock.get("/projects/5/pipelines")
+        .await
+        .expect(StatusCode::OK);
+    let log = mock.log().join("\n");
+    assert!(!log.contains("panicked"), "{log}");
+}
