@@ -9,6 +9,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use gitlab_mock::config::Config;
+use gitlab_mock::namespaces::{MAX_OPEN, open_limit};
 use gitlab_mock::server::Bound;
 
 /// mimalloc instead of the system allocator: every request allocates its
@@ -21,6 +22,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> ExitCode {
     let config = Config::parse();
     init_tracing();
+    raise_open_file_limit(&config.db);
 
     let bound = match Bound::new(&config).await {
         Ok(bound) => bound,
@@ -37,6 +39,27 @@ async fn main() -> ExitCode {
     serve_until_stopped(bound).await;
     tracing::info!("stopped");
     ExitCode::SUCCESS
+}
+
+/// Raises the soft open-file limit to the hard one, as servers commonly do
+/// at start: a login shell's soft limit of 1024 leaves room for about 130
+/// namespaces on disk (six files each), the hard limit usually for far
+/// more. Only the binary does this; the embedded mock leaves the limits of
+/// the process it runs in alone.
+fn raise_open_file_limit(db: &str) {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open-file limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open-file limit"),
+    }
+    let in_memory = db.is_empty() || db == ":memory:";
+    let namespaces = open_limit();
+    if !in_memory && namespaces < MAX_OPEN {
+        tracing::warn!(
+            namespaces,
+            "the open-file limit leaves room for only this many open namespaces; \
+             raise it (ulimit -n) for up to {MAX_OPEN}"
+        );
+    }
 }
 
 /// How long requests in flight may take to finish once a stop is asked for;

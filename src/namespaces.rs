@@ -41,6 +41,28 @@ pub const MAX_NAME_LEN: usize = 64;
 /// instead of exhausting the process's threads or file descriptors.
 pub const MAX_OPEN: usize = 1000;
 
+/// The files a namespace on disk keeps open: its database and its WAL
+/// through each of two connections, the shared-memory index, and the lock
+/// that keeps a second process off it.
+pub const FILES_PER_NAMESPACE: u64 = 6;
+
+/// The open files left to everything else (the root's database, the
+/// listener, client connections, hook deliveries) when the open-file limit
+/// decides how many namespaces fit.
+pub const FILES_KEPT_FREE: u64 = 256;
+
+/// How many namespaces may be open at once in this process: [`MAX_OPEN`],
+/// or fewer when its open-file limit (`ulimit -n`) cannot hold that many
+/// beside [`FILES_KEPT_FREE`]. Without a cap under the limit, the opens
+/// past it failed as 500s, and the root stopped accepting connections.
+pub fn open_limit() -> usize {
+    let Ok((soft, _)) = rlimit::Resource::NOFILE.get() else {
+        return MAX_OPEN;
+    };
+    let fitting = soft.saturating_sub(FILES_KEPT_FREE) / FILES_PER_NAMESPACE;
+    usize::try_from(fitting).map_or(MAX_OPEN, |fitting| fitting.min(MAX_OPEN))
+}
+
 /// Why a namespace could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum NamespaceError {
@@ -48,8 +70,11 @@ pub enum NamespaceError {
     InvalidName(String),
     #[error("namespace {0:?} not found")]
     NotFound(String),
-    #[error("{MAX_OPEN} namespaces are open; delete some with DELETE /_mock/namespaces/{{name}}")]
-    TooMany,
+    #[error(
+        "{0} namespaces are open, the most this server takes (1000, or fewer under a low \
+         open-file limit); delete some with DELETE /_mock/namespaces/{{name}}"
+    )]
+    TooMany(usize),
     #[error("namespace {0:?} is being opened; try again")]
     Opening(String),
     #[error("namespace cannot be opened: {0}")]
@@ -188,17 +213,27 @@ pub struct Directory {
     settings: Settings,
     options: MockOptions,
     open: RwLock<BTreeMap<String, Slot>>,
+    /// How many may be open at once: [`open_limit`] when the directory
+    /// was made, or [`MAX_OPEN`] in memory.
+    max_open: usize,
 }
 
 impl Directory {
     /// The named namespaces beside the root database `db` (in memory when
     /// it is), each served with `settings` and `options`.
     pub fn new(db: &str, settings: Settings, options: MockOptions) -> Self {
+        let storage = Storage::beside(db);
+        // Namespaces in memory hold no files.
+        let max_open = match storage {
+            Storage::Memory => MAX_OPEN,
+            Storage::Folder(_) => open_limit(),
+        };
         Self {
-            storage: Storage::beside(db),
+            storage,
             settings,
             options,
             open: RwLock::new(BTreeMap::new()),
+            max_open,
         }
     }
 
@@ -230,8 +265,8 @@ impl Directory {
         if let Some(slot) = open.get(name) {
             return Ok(Arc::clone(slot));
         }
-        if open.len() >= MAX_OPEN {
-            return Err(NamespaceError::TooMany);
+        if open.len() >= self.max_open {
+            return Err(NamespaceError::TooMany(self.max_open));
         }
         let slot = Slot::default();
         open.insert(name.to_owned(), Arc::clone(&slot));

@@ -106,7 +106,7 @@ fn enter<B>(
         .get(name)
         .map_err(|error| match error {
             NamespaceError::InvalidName(_) => ApiError::BadRequest(error.to_string()),
-            NamespaceError::TooMany | NamespaceError::Opening(_) => {
+            NamespaceError::TooMany(_) | NamespaceError::Opening(_) => {
                 ApiError::Conflict(error.to_string())
             }
             _ => {

@@ -142,12 +142,35 @@ fn isolate(command: &mut Command, env: &[(&str, &str)]) {
     }
 }
 
+/// An open-file limit (`ulimit -n`) to start the binary under.
+#[derive(Debug, Clone, Copy)]
+pub struct FileLimit {
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// The command that runs the binary, through `sh` when it must start under
+/// `file_limit`. The soft limit is set first: a hard limit below the soft
+/// one in force is refused.
+fn binary_command(file_limit: Option<FileLimit>) -> Command {
+    let binary = env!("CARGO_BIN_EXE_gitlab-mock");
+    let Some(FileLimit { soft, hard }) = file_limit else {
+        return Command::new(binary);
+    };
+    let mut command = Command::new("sh");
+    let script = format!("ulimit -Sn {soft} && ulimit -Hn {hard} && exec \"$0\" \"$@\"");
+    command.arg("-c").arg(script).arg(binary);
+    command
+}
+
 /// A running `gitlab-mock`, killed when dropped.
 pub struct MockProcess {
     child: Child,
     args: Vec<String>,
     /// The `MOCK_` variables it was started with, kept for a restart.
     env: Vec<(String, String)>,
+    /// The open-file limit it was started under, kept for a restart.
+    file_limit: Option<FileLimit>,
     token: String,
     base_url: String,
     log: Arc<Mutex<Vec<String>>>,
@@ -162,7 +185,24 @@ impl MockProcess {
         let mut args = vec!["--port".to_owned(), "0".to_owned(), "--db".to_owned()];
         args.push(db.to_str().expect("database path is UTF-8").to_owned());
         args.extend(extra.iter().map(|arg| (*arg).to_owned()));
-        Self::spawn(args, Vec::new())
+        Self::spawn(args, Vec::new(), None)
+    }
+
+    /// [`MockProcess::start`] under an open-file limit: a shell sets it,
+    /// then becomes the binary, which keeps the shell's pid.
+    pub fn start_under_file_limit(db: &Path, file_limit: FileLimit) -> Self {
+        let args = vec![
+            "--port".to_owned(),
+            "0".to_owned(),
+            "--db".to_owned(),
+            db.to_str().expect("database path is UTF-8").to_owned(),
+        ];
+        Self::spawn(args, Vec::new(), Some(file_limit))
+    }
+
+    /// The process id, for reading what `/proc` says of it.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Starts the binary with exactly `args`, no `--port` or `--db` added,
@@ -175,11 +215,11 @@ impl MockProcess {
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
             .collect();
-        Self::spawn(args, env)
+        Self::spawn(args, env, None)
     }
 
-    fn spawn(args: Vec<String>, env: Vec<(String, String)>) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_gitlab-mock"));
+    fn spawn(args: Vec<String>, env: Vec<(String, String)>, file_limit: Option<FileLimit>) -> Self {
+        let mut command = binary_command(file_limit);
         command
             .args(&args)
             .env("RUST_LOG", "warn,gitlab_mock=info")
@@ -219,6 +259,7 @@ impl MockProcess {
             child,
             args,
             env,
+            file_limit,
             token,
             base_url: String::new(),
             log,
@@ -275,7 +316,7 @@ impl MockProcess {
         self.kill();
         let args = std::mem::take(&mut self.args);
         let env = std::mem::take(&mut self.env);
-        *self = Self::spawn(args, env);
+        *self = Self::spawn(args, env, self.file_limit);
     }
 
     /// `http://127.0.0.1:PORT`, as the binary logged it.

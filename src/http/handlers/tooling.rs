@@ -98,7 +98,7 @@ fn namespace_error(error: NamespaceError) -> ApiError {
             ApiError::NotFound("404 Namespace Not Found")
         }
         NamespaceError::Opening(_) => ApiError::Conflict(error.to_string()),
-        NamespaceError::TooMany
+        NamespaceError::TooMany(_)
         | NamespaceError::Unavailable(_)
         | NamespaceError::Store(_)
         | NamespaceError::Files(_) => {
