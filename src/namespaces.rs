@@ -71,7 +71,7 @@ pub enum NamespaceError {
     #[error("namespace {0:?} not found")]
     NotFound(String),
     #[error(
-        "{0} namespaces are open, the most this server takes (1000, or fewer under a low \
+        "{0} namespaces are open, the most this server takes ({MAX_OPEN}, or fewer under a low \
          open-file limit); delete some with DELETE /_mock/namespaces/{{name}}"
     )]
     TooMany(usize),
