@@ -39,35 +39,38 @@ impl Clock for SystemClock {
 /// profile. Other years, which only an absurd freeze reaches, keep jiff's
 /// spelling.
 pub fn rfc3339_millis(instant: Timestamp) -> String {
-    let civil = jiff::tz::Offset::UTC.to_datetime(instant);
-    if !(0..=9999).contains(&civil.year()) {
-        return format!("{instant:.3}");
-    }
-
-    let mut text = String::with_capacity(24);
-    push_digits(&mut text, i32::from(civil.year()), 4);
-    text.push('-');
-    push_digits(&mut text, i32::from(civil.month()), 2);
-    text.push('-');
-    push_digits(&mut text, i32::from(civil.day()), 2);
-    text.push('T');
-    push_digits(&mut text, i32::from(civil.hour()), 2);
-    text.push(':');
-    push_digits(&mut text, i32::from(civil.minute()), 2);
-    text.push(':');
-    push_digits(&mut text, i32::from(civil.second()), 2);
-    text.push('.');
-    push_digits(&mut text, i32::from(civil.millisecond()), 3);
-    text.push('Z');
-    text
+    let mut text = Vec::with_capacity(24);
+    push_rfc3339_millis(&mut text, instant);
+    // Only ASCII digits and separators, or jiff's own text, were written.
+    String::from_utf8(text).unwrap_or_default()
 }
 
-/// Appends `value`, which is not negative, as exactly `width` decimal
-/// digits.
-fn push_digits(text: &mut String, value: i32, width: u32) {
-    for place in (0..width).rev() {
-        let digit = (value / 10_i32.pow(place)) % 10;
-        text.push(char::from(b'0' + digit as u8));
+/// [`rfc3339_millis`], appended to `out`: the JSON writer of the pipeline
+/// entity prints its timestamps this way, without a `String` each.
+pub fn push_rfc3339_millis(out: &mut Vec<u8>, instant: Timestamp) {
+    let civil = jiff::tz::Offset::UTC.to_datetime(instant);
+    if !(0..=9999).contains(&civil.year()) {
+        out.extend_from_slice(format!("{instant:.3}").as_bytes());
+        return;
+    }
+
+    let mut text = *b"0000-00-00T00:00:00.000Z";
+    put_digits(&mut text[0..4], i32::from(civil.year()));
+    put_digits(&mut text[5..7], i32::from(civil.month()));
+    put_digits(&mut text[8..10], i32::from(civil.day()));
+    put_digits(&mut text[11..13], i32::from(civil.hour()));
+    put_digits(&mut text[14..16], i32::from(civil.minute()));
+    put_digits(&mut text[17..19], i32::from(civil.second()));
+    put_digits(&mut text[20..23], i32::from(civil.millisecond()));
+    out.extend_from_slice(&text);
+}
+
+/// Writes `value`, which is not negative, as decimal digits filling
+/// `digits` (the lowest in the last place).
+fn put_digits(digits: &mut [u8], mut value: i32) {
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
     }
 }
 

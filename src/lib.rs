@@ -25,6 +25,8 @@
 //!   observing, canceling, retrying, listing, moving time.
 //! - [`http`]: warp routes, authentication, handlers, parameter decoding,
 //!   pagination and JSON views.
+//! - `json`: the JSON writer of the hot paths (the pipeline entity, a new
+//!   pipeline's stored columns), byte for byte serde_json's output.
 //! - [`webhook`]: posting pipeline events to project hooks, and the log
 //!   of those posts.
 //! - [`namespaces`]: isolated mocks under `/ns/{name}`, one store and one
@@ -37,6 +39,7 @@ pub mod clock;
 pub mod config;
 pub mod embedded;
 pub mod http;
+mod json;
 pub mod lifecycle;
 pub mod mock;
 pub mod model;

@@ -230,6 +230,16 @@ pub enum VariableType {
     File,
 }
 
+impl VariableType {
+    /// The spelling GitLab and serde use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EnvVar => "env_var",
+            Self::File => "file",
+        }
+    }
+}
+
 /// A stored pipeline: everything fixed at trigger time plus the changes
 /// made to its run. Its status is not here; it is observed from `run` and
 /// the clock.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::clock::Clock;
+use crate::json::{into_text, push_map};
 use crate::lifecycle::{Timeline, at_creation};
 use crate::model::{NewPipeline, Rejection, Scenario, Source, Variable, VariableType};
 use crate::model::{Project, check_terminal_after};
@@ -290,12 +291,14 @@ fn env_variables(variables: &BTreeMap<String, String>) -> Vec<Variable> {
 fn trigger_payload(reference: &ProjectRef, parameters: &mut Map<String, Value>) -> Variable {
     let mut payload = std::mem::take(parameters);
     payload.insert("id".into(), Value::from(reference.as_text()));
-    // Written straight into a buffer: `Value`'s `Display` goes through a
-    // formatter and cost as much as the rest of the trigger's encoding.
-    let value = serde_json::to_string(&payload).expect("a JSON map always serializes");
+    // Written by the hot path's writer (see `crate::json`): `Value`'s
+    // `Display` goes through a formatter, and serde_json's own writer
+    // spends most of its time on each string's escaping.
+    let mut value = Vec::with_capacity(128);
+    push_map(&mut value, &payload);
     Variable {
         key: "TRIGGER_PAYLOAD".into(),
-        value,
+        value: into_text(value),
         variable_type: VariableType::File,
     }
 }

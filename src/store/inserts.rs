@@ -15,12 +15,13 @@ use std::sync::OnceLock;
 
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
-use crate::lifecycle::{Run, at_creation};
-use crate::model::{NewPipeline, Pipeline};
+use crate::json::{into_text, push_array_of};
+use crate::lifecycle::{Phase, Run, at_creation};
+use crate::model::{NewPipeline, Pipeline, Variable};
 use crate::status::PipelineStatus;
 
 use super::pipelines::Settled;
-use super::{StoreError, is_foreign_key_failure, json_text, timestamp_text};
+use super::{StoreError, is_foreign_key_failure, timestamp_text};
 
 /// A new pipeline's columns, encoded ahead of taking the lock.
 pub(super) struct EncodedPipeline {
@@ -37,16 +38,16 @@ impl EncodedPipeline {
     /// env variables (`variables_json`) is left `NULL`, as it says nothing
     /// the list does not, and is read only from rows written before the
     /// list existed.
-    pub fn new(new: NewPipeline) -> Result<Self, StoreError> {
+    pub fn new(new: NewPipeline) -> Self {
         let run = Run::new(new.timeline.clone(), new.created_at);
-        Ok(Self {
+        Self {
             first_status: at_creation(&run).status,
             settled: Settled::of(&run),
-            variables: json_text(&new.variables)?,
-            phases: json_text(&new.timeline.phases)?,
+            variables: variables_text(&new.variables),
+            phases: phases_text(&new.timeline.phases),
             created_at: timestamp_text(new.created_at),
             new,
-        })
+        }
     }
 
     /// The pipeline as stored, made of the row's own values (moved, not
@@ -100,6 +101,28 @@ impl EncodedPipeline {
         at(14, &self.settled.at_ms)?;
         at(15, &self.settled.status)
     }
+}
+
+/// The typed variables column: what serde_json writes for the list, by the
+/// hot path's own writer (see [`crate::json`]).
+fn variables_text(variables: &[Variable]) -> String {
+    let mut out = Vec::with_capacity(64 * variables.len() + 2);
+    push_array_of(&mut out, variables, |object, variable| {
+        object.str("key", &variable.key);
+        object.str("value", &variable.value);
+        object.str("variable_type", variable.variable_type.as_str());
+    });
+    into_text(out)
+}
+
+/// The phases column, as serde_json writes the phases.
+fn phases_text(phases: &[Phase]) -> String {
+    let mut out = Vec::with_capacity(40 * phases.len() + 2);
+    push_array_of(&mut out, phases, |object, phase| {
+        object.str("status", phase.status.as_str());
+        object.opt_int("seconds", phase.seconds);
+    });
+    into_text(out)
 }
 
 /// What the database holds for a pipeline it stored besides the row's own
@@ -287,5 +310,42 @@ impl IidCounters {
             statement.execute(params![project_id, last])?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::model::VariableType;
+
+    use super::super::json_text;
+    use super::*;
+
+    fn any_variable() -> impl Strategy<Value = Variable> {
+        (any::<String>(), any::<String>(), any::<bool>()).prop_map(|(key, value, file)| Variable {
+            key,
+            value,
+            variable_type: match file {
+                true => VariableType::File,
+                false => VariableType::EnvVar,
+            },
+        })
+    }
+
+    fn any_phase() -> impl Strategy<Value = Phase> {
+        let status = prop::sample::select(PipelineStatus::ALL.to_vec());
+        (status, any::<Option<i64>>()).prop_map(|(status, seconds)| Phase { status, seconds })
+    }
+
+    proptest! {
+        #[test]
+        fn the_columns_are_written_as_serde_json_writes_them(
+            variables in prop::collection::vec(any_variable(), 0..5),
+            phases in prop::collection::vec(any_phase(), 0..5),
+        ) {
+            prop_assert_eq!(variables_text(&variables), json_text(&variables).unwrap());
+            prop_assert_eq!(phases_text(&phases), json_text(&phases).unwrap());
+        }
     }
 }

@@ -52,7 +52,7 @@ impl Store {
         new: NewPipeline,
         generation: u64,
     ) -> Result<Result<Pipeline, NewPipeline>, StoreError> {
-        let row = EncodedPipeline::new(new)?;
+        let row = EncodedPipeline::new(new);
         self.shared.committer.submit(row, generation).await
     }
 

@@ -7,15 +7,15 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json as json_value;
 use warp::http::StatusCode;
-use warp::reply::{Reply, Response};
+use warp::reply::Response;
 
 use crate::http::bodies::{self, NewProject, NewRule};
 use crate::http::error::ApiError;
-use crate::http::views::{PipelineView, ProjectRecordView, RuleView};
+use crate::http::views::{Entity, ProjectRecordView, RuleView};
 use crate::mock::Mock;
 use crate::store::PipelineQuery;
 
-use super::{id_param, json, json_with_status, no_content};
+use super::{id_param, json, json_with_status, no_content, pipelines_json};
 
 /// The most pipelines one page of `/_mock/pipelines` holds. Each carries
 /// its variables, up to a mebibyte apiece, so pages stay small.
@@ -40,12 +40,7 @@ pub async fn list_pipelines(
     let query = pipeline_query(&query)?;
     let page = mock.pipelines(&query)?;
 
-    let views: Vec<PipelineView<'_>> = page
-        .items
-        .iter()
-        .map(|observed| PipelineView::new(observed, &base_url))
-        .collect();
-    let mut reply = warp::reply::json(&views).into_response();
+    let mut reply = pipelines_json(&page.items, &base_url, Entity::Full);
     // Past ten thousand matches the count is unknown, as on GitLab's lists.
     if let Some(total) = page.total {
         reply.headers_mut().insert("x-total", total.into());

@@ -20,6 +20,7 @@ use warp::reply::{Reply, Response};
 use crate::mock::{ObservedPipeline, ProjectRef, Sighting};
 
 use super::error::ApiError;
+use super::views::{Entity, write_pipeline};
 
 /// Room for a pipeline's JSON (about 1.3 KB) in the buffer a body is
 /// written into, so it is allocated once rather than grown by doubling from
@@ -33,6 +34,38 @@ fn json_with_status(value: &impl Serialize, status: StatusCode) -> Response {
         tracing::error!(%error, "a response could not be encoded");
         return ApiError::Internal.into_response();
     }
+    json_body(body, status)
+}
+
+/// One pipeline entity (see [`write_pipeline`]) answered with `status`,
+/// noted for the journal.
+fn pipeline_json(
+    observed: &ObservedPipeline,
+    base_url: &str,
+    entity: Entity,
+    status: StatusCode,
+) -> Response {
+    let mut body = Vec::with_capacity(BODY_CAPACITY);
+    write_pipeline(&mut body, observed, base_url, entity);
+    sighted(json_body(body, status), observed)
+}
+
+/// A page of pipeline entities as one JSON array, answered with 200.
+fn pipelines_json(page: &[ObservedPipeline], base_url: &str, entity: Entity) -> Response {
+    let mut body = Vec::with_capacity(BODY_CAPACITY * page.len().clamp(1, 20));
+    body.push(b'[');
+    for (index, observed) in page.iter().enumerate() {
+        if index > 0 {
+            body.push(b',');
+        }
+        write_pipeline(&mut body, observed, base_url, entity);
+    }
+    body.push(b']');
+    json_body(body, StatusCode::OK)
+}
+
+/// A JSON body already written, answered with `status`.
+fn json_body(body: Vec<u8>, status: StatusCode) -> Response {
     let mut response = Response::new(body.into());
     *response.status_mut() = status;
     response.headers_mut().insert(

@@ -11,11 +11,11 @@ use warp::reply::Response;
 use crate::http::error::ApiError;
 use crate::http::pagination::{DEFAULT_PER_PAGE, MAX_PER_PAGE, PageLinks};
 use crate::http::params::BOOLEANS;
-use crate::http::views::{JobView, ListedPipeline, PipelineView, VariableView};
+use crate::http::views::{Entity, JobView, VariableView};
 use crate::mock::{ListFilter, Mock, OrderBy, ProjectRef, Scope, Sighting};
 use crate::status::PipelineStatus;
 
-use super::{id_param, json, json_with_status, no_content, project_param, sighted};
+use super::{id_param, json, no_content, pipeline_json, pipelines_json, project_param, sighted};
 
 /// The project and pipeline a `…/pipelines/:pipeline_id…` route names.
 fn target(project: &str, pipeline: &str) -> Result<(ProjectRef, i64), ApiError> {
@@ -32,8 +32,12 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let (reference, id) = target(&project, &pipeline)?;
     let observed = mock.pipeline(&reference, id)?;
-    let response = json(&PipelineView::with_metadata(&observed, &base_url));
-    Ok(sighted(response, &observed))
+    Ok(pipeline_json(
+        &observed,
+        &base_url,
+        Entity::WithMetadata,
+        StatusCode::OK,
+    ))
 }
 
 /// `GET /projects/:id/pipelines/latest?ref=`
@@ -46,8 +50,12 @@ pub async fn latest(
     let reference = project_param(&project, "404 Project Not Found")?;
     let params = query_map(&query);
     let observed = mock.latest_pipeline(&reference, params.get("ref").map(String::as_str))?;
-    let response = json(&PipelineView::with_metadata(&observed, &base_url));
-    Ok(sighted(response, &observed))
+    Ok(pipeline_json(
+        &observed,
+        &base_url,
+        Entity::WithMetadata,
+        StatusCode::OK,
+    ))
 }
 
 /// `POST /projects/:id/pipelines/:pipeline_id/cancel`: 200 whatever the
@@ -60,9 +68,11 @@ pub async fn cancel(
 ) -> Result<Response, ApiError> {
     let (reference, id) = target(&project, &pipeline)?;
     let observed = mock.cancel_pipeline(&reference, id).await?;
-    Ok(sighted(
-        json(&PipelineView::new(&observed, &base_url)),
+    Ok(pipeline_json(
         &observed,
+        &base_url,
+        Entity::Full,
+        StatusCode::OK,
     ))
 }
 
@@ -76,10 +86,11 @@ pub async fn retry(
 ) -> Result<Response, ApiError> {
     let (reference, id) = target(&project, &pipeline)?;
     let observed = mock.retry_pipeline(&reference, id).await?;
-    let view = PipelineView::new(&observed, &base_url);
-    Ok(sighted(
-        json_with_status(&view, StatusCode::CREATED),
+    Ok(pipeline_json(
         &observed,
+        &base_url,
+        Entity::Full,
+        StatusCode::CREATED,
     ))
 }
 
@@ -151,11 +162,6 @@ pub async fn list(
     let filter = list_filter(&query_map(&query))?;
 
     let page = mock.list_pipelines(&reference, &filter)?;
-    let views: Vec<ListedPipeline<'_>> = page
-        .items
-        .iter()
-        .map(|observed| ListedPipeline::new(observed, &base_url))
-        .collect();
     let links = PageLinks {
         base_url: &base_url,
         path: path.as_str(),
@@ -165,7 +171,7 @@ pub async fn list(
         total: page.total,
         more: page.more,
     };
-    let mut response = links.apply(json(&views));
+    let mut response = links.apply(pipelines_json(&page.items, &base_url, Entity::Listed));
     // An empty page names no pipeline to take the project from, and the
     // journal gets no project id for it.
     if let Some(first) = page.items.first() {

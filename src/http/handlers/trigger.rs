@@ -9,10 +9,10 @@ use warp::reply::Response;
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::params::{self, request_fields};
-use crate::http::views::PipelineView;
+use crate::http::views::Entity;
 use crate::mock::Mock;
 
-use super::{json_with_status, percent_decode, project_param, sighted};
+use super::{percent_decode, pipeline_json, project_param};
 
 /// What a trigger request carried besides its body.
 pub struct TriggerCall {
@@ -54,10 +54,11 @@ pub async fn trigger(
     let observed = mock
         .trigger(&project, request, call.caller == Caller::Member)
         .await?;
-    let view = PipelineView::new(&observed, &base_url);
-    Ok(sighted(
-        json_with_status(&view, StatusCode::CREATED),
+    Ok(pipeline_json(
         &observed,
+        &base_url,
+        Entity::Full,
+        StatusCode::CREATED,
     ))
 }
 
@@ -83,9 +84,10 @@ pub async fn create(
     let project = project_param(&project, "404 Project Not Found")?;
 
     let observed = mock.create_pipeline(&project, request).await?;
-    let view = PipelineView::new(&observed, &base_url);
-    Ok(sighted(
-        json_with_status(&view, StatusCode::CREATED),
+    Ok(pipeline_json(
         &observed,
+        &base_url,
+        Entity::Full,
+        StatusCode::CREATED,
     ))
 }

@@ -14,7 +14,7 @@ mod tooling;
 
 pub use hook::{DeliveryView, HookView, pipeline_event_payload};
 pub use people::{ProjectView, PublicUserView, UserView};
-pub use pipeline::{JobView, ListedPipeline, PipelineView, VariableView};
+pub use pipeline::{Entity, JobView, VariableView, write_pipeline};
 pub use records::{
     ClockView, NextTransitionView, ProjectRecordView, RuleView, ScenarioView, TriggerTokenView,
 };

@@ -6,9 +6,18 @@ use serde_json::{Value, json};
 use crate::mock::MOCK_USERNAME;
 use crate::model::Project;
 
+use crate::json::JsonObject;
+
 /// When the mock's user and projects claim to have been created: a fixed
 /// instant, so answers do not depend on when the mock started.
 const CREATED_AT: &str = "2026-01-01T00:00:00.000Z";
+
+/// The state every user of the mock is in.
+const ACTIVE: &str = "active";
+
+/// Where a user's avatar is, around the user's id.
+const AVATARS: &str = "/uploads/-/system/user/avatar/";
+const AVATAR_FILE: &str = "/avatar.png";
 
 /// GitLab's UserBasic: who every pipeline is attributed to.
 #[derive(Debug, Clone, Serialize)]
@@ -22,10 +31,28 @@ pub struct UserView {
     pub web_url: String,
 }
 
+/// The mock user's id and name; its username is [`MOCK_USERNAME`].
+const MOCK_ID: i64 = 1;
+const MOCK_NAME: &str = "Mock User";
+
 impl UserView {
     /// The member every pipeline is attributed to.
     pub fn mock(base_url: &str) -> Self {
-        Self::new(1, MOCK_USERNAME, "Mock User", base_url)
+        Self::new(MOCK_ID, MOCK_USERNAME, MOCK_NAME, base_url)
+    }
+
+    /// [`UserView::mock`], written straight into `object` (see
+    /// [`super::json`]) and closed.
+    pub(super) fn write_mock(mut object: JsonObject<'_>, base_url: &str) {
+        let id = itoa::Buffer::new().format(MOCK_ID).to_owned();
+        object.int("id", MOCK_ID);
+        object.str("username", MOCK_USERNAME);
+        object.str("name", MOCK_NAME);
+        object.str("state", ACTIVE);
+        object.bool("locked", false);
+        object.str_of("avatar_url", &[base_url, AVATARS, &id, AVATAR_FILE]);
+        object.str_of("web_url", &[base_url, "/", MOCK_USERNAME]);
+        object.close();
     }
 
     /// The user behind a non-member token.
@@ -38,15 +65,9 @@ impl UserView {
             id,
             username,
             name,
-            state: "active",
+            state: ACTIVE,
             locked: false,
-            avatar_url: [
-                base_url,
-                "/uploads/-/system/user/avatar/",
-                &id.to_string(),
-                "/avatar.png",
-            ]
-            .concat(),
+            avatar_url: [base_url, AVATARS, &id.to_string(), AVATAR_FILE].concat(),
             web_url: [base_url, "/", username].concat(),
         }
     }

@@ -1,5 +1,6 @@
 //! Pipelines, their jobs and their variables, as GitLab prints them.
 
+#[cfg(test)]
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -11,6 +12,7 @@ use crate::model::{Variable, VariableType};
 use crate::status::PipelineStatus;
 
 use super::{UserView, instant};
+use crate::json::JsonObject;
 
 /// GitLab's `before_sha` for pipelines with no previous commit.
 const BLANK_SHA: &str = "0000000000000000000000000000000000000000";
@@ -76,6 +78,11 @@ fn root_path(base_url: &str) -> &str {
 }
 
 /// One item of `GET /projects/:id/pipelines` (PipelineBasicWithMetadata).
+///
+/// This and [`PipelineView`] define the entities field by field as serde
+/// writes them; answers are written by [`write_pipeline`], which the tests
+/// hold to these byte for byte.
+#[cfg(test)]
 #[derive(Debug, Serialize)]
 pub struct ListedPipeline<'a> {
     #[serde(flatten)]
@@ -83,6 +90,7 @@ pub struct ListedPipeline<'a> {
     pub name: Option<String>,
 }
 
+#[cfg(test)]
 impl<'a> ListedPipeline<'a> {
     pub fn new(observed: &'a ObservedPipeline, base_url: &str) -> Self {
         Self {
@@ -94,6 +102,7 @@ impl<'a> ListedPipeline<'a> {
 
 /// GitLab's full Pipeline entity, plus the mock's own fields saying what
 /// the pipeline was told to do.
+#[cfg(test)]
 #[derive(Debug, Serialize)]
 pub struct PipelineView<'a> {
     #[serde(flatten)]
@@ -118,6 +127,7 @@ pub struct PipelineView<'a> {
     pub terminal_status: PipelineStatus,
 }
 
+#[cfg(test)]
 impl<'a> PipelineView<'a> {
     /// The entity the trigger, create, cancel and retry answer with.
     pub fn new(observed: &'a ObservedPipeline, base_url: &str) -> Self {
@@ -153,7 +163,101 @@ impl<'a> PipelineView<'a> {
     }
 }
 
+/// Which of GitLab's pipeline entities [`write_pipeline`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// An item of a listing: [`ListedPipeline`].
+    Listed,
+    /// What triggers, cancels and retries answer: [`PipelineView::new`].
+    Full,
+    /// The single GET and `latest`: [`PipelineView::with_metadata`].
+    WithMetadata,
+}
+
+/// The pipeline entity as JSON, appended to `out`: the same bytes
+/// serde_json writes for the view `entity` names, without building the
+/// view or its strings first (see [`super::json`]). Polls and triggers
+/// answer this way; the views stay the definition it is tested against.
+pub fn write_pipeline(
+    out: &mut Vec<u8>,
+    observed: &ObservedPipeline,
+    base_url: &str,
+    entity: Entity,
+) {
+    let (pipeline, seen) = (&observed.pipeline, &observed.observation);
+    let mut id = itoa::Buffer::new();
+    let page = Page {
+        path: &observed.project.path,
+        id: id.format(pipeline.id),
+    };
+
+    let mut object = JsonObject::open(out);
+    object.int("id", pipeline.id);
+    object.int("iid", pipeline.iid);
+    object.int("project_id", pipeline.project_id);
+    object.str("sha", &pipeline.sha);
+    object.str("ref", &pipeline.git_ref);
+    object.str("status", seen.status.as_str());
+    object.str("source", pipeline.source.as_str());
+    object.instant("created_at", Some(pipeline.created_at()));
+    object.instant("updated_at", Some(seen.updated_at));
+    object.str_of("web_url", &page.under(base_url));
+    if entity == Entity::Listed {
+        object.null("name");
+        return object.close();
+    }
+
+    object.str("before_sha", BLANK_SHA);
+    object.bool("tag", false);
+    object.null("yaml_errors");
+    UserView::write_mock(object.object("user"), base_url);
+    object.instant("started_at", seen.started_at);
+    object.instant("finished_at", seen.finished_at);
+    object.null("committed_at");
+    object.opt_int("duration", seen.duration());
+    object.opt_int(
+        "queued_duration",
+        seen.queued_duration(pipeline.created_at()),
+    );
+    object.null("coverage");
+    write_detailed_status(
+        object.object("detailed_status"),
+        seen.status,
+        base_url,
+        page,
+    );
+    if entity == Entity::WithMetadata {
+        object.null("name");
+    }
+    object.map("variables", pipeline.variable_map());
+    object.opt_int("scenario_id", pipeline.scenario_id);
+    object.opt_int(
+        "terminal_after_seconds",
+        pipeline.run.timeline.total_seconds(),
+    );
+    object.str(
+        "terminal_status",
+        pipeline.run.timeline.terminal_status.as_str(),
+    );
+    object.close();
+}
+
+/// The parts of [`pipeline_page`], for writing it without building it.
+#[derive(Clone, Copy)]
+struct Page<'a> {
+    path: &'a str,
+    id: &'a str,
+}
+
+impl<'a> Page<'a> {
+    /// The page's address below `prefix`, in parts.
+    fn under(self, prefix: &'a str) -> [&'a str; 5] {
+        [prefix, "/", self.path, "/-/pipelines/", self.id]
+    }
+}
+
 /// GitLab's `detailed_status` object.
+#[cfg(test)]
 #[derive(Debug, Serialize)]
 pub struct DetailedStatus {
     pub icon: &'static str,
@@ -167,6 +271,7 @@ pub struct DetailedStatus {
     pub favicon: String,
 }
 
+#[cfg(test)]
 impl DetailedStatus {
     /// `status` on the pipeline at `page` (see [`pipeline_page`]), with
     /// paths under `root` (see [`root_path`]).
@@ -181,10 +286,35 @@ impl DetailedStatus {
             has_details: true,
             details_path: [root, page].concat(),
             illustration: None,
-            favicon: [root, "/assets/ci_favicons/favicon_", favicon, ".png"].concat(),
+            favicon: [root, FAVICONS, favicon, ".png"].concat(),
         }
     }
 }
+
+/// GitLab's `detailed_status` of a pipeline at `page` showing `status`,
+/// written straight into `object` and closed.
+fn write_detailed_status(
+    mut object: JsonObject<'_>,
+    status: PipelineStatus,
+    base_url: &str,
+    page: Page<'_>,
+) {
+    let (text, label, icon, group, favicon) = presentation(status);
+    let root = root_path(base_url);
+    object.str("icon", icon);
+    object.str("text", text);
+    object.str("label", label);
+    object.str("group", group);
+    object.str("tooltip", label);
+    object.bool("has_details", true);
+    object.str_of("details_path", &page.under(root));
+    object.null("illustration");
+    object.str_of("favicon", &[root, FAVICONS, favicon, ".png"]);
+    object.close();
+}
+
+/// Where GitLab keeps the status favicons, before the favicon's name.
+const FAVICONS: &str = "/assets/ci_favicons/favicon_";
 
 /// The status's label, which webhook bodies give as `detailed_status`.
 pub(super) fn label(status: PipelineStatus) -> &'static str {
@@ -392,4 +522,100 @@ fn commit(observed: &ObservedPipeline) -> Value {
         "committed_date": created,
         "authored_date": created,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::{SignedDuration, Timestamp};
+    use proptest::prelude::*;
+
+    use crate::lifecycle::{InitialStatus, Run, Timeline, observe};
+    use crate::model::{Pipeline, Project, Source, Variable, VariableType};
+
+    use super::*;
+
+    prop_compose! {
+        fn variables()(items in prop::collection::vec(
+            (any::<String>(), any::<String>(), any::<bool>()), 0..4,
+        )) -> Vec<Variable> {
+            items
+                .into_iter()
+                .map(|(key, value, file)| Variable {
+                    key,
+                    value,
+                    variable_type: match file {
+                        true => VariableType::File,
+                        false => VariableType::EnvVar,
+                    },
+                })
+                .collect()
+        }
+    }
+
+    prop_compose! {
+        /// Any pipeline, read at any instant of its run, with any strings
+        /// where the API prints text, and instants across jiff's range
+        /// (years below zero take the timestamp printer's other branch).
+        fn observed()(
+            (id, iid, project_id) in (any::<i64>(), any::<i64>(), any::<i64>()),
+            (git_ref, sha, path) in (any::<String>(), any::<String>(), any::<String>()),
+            api in any::<bool>(),
+            variables in variables(),
+            scenario_id in any::<Option<i64>>(),
+            seconds in prop::option::of(0..400_i64),
+            terminal in prop::sample::select(PipelineStatus::ALL.to_vec()),
+            created in any::<bool>(),
+            created_ms in -300_000_000_000_000_i64..250_000_000_000_000,
+            later_ms in 0..500_000_i64,
+        ) -> ObservedPipeline {
+            let initial = match created {
+                true => InitialStatus::Created,
+                false => InitialStatus::Running,
+            };
+            let created_at = Timestamp::from_millisecond(created_ms).unwrap();
+            let run = Run::new(Timeline::seed(seconds, terminal, initial), created_at);
+            let now = created_at.saturating_add(SignedDuration::from_millis(later_ms)).unwrap();
+            let observation = observe(&run, now);
+            let source = match api {
+                true => Source::Api,
+                false => Source::Trigger,
+            };
+            let pipeline = Pipeline {
+                id, iid, project_id, git_ref, sha, source, variables, scenario_id, run,
+            };
+            let project = Project { id: project_id, path, default_branch: "main".into() };
+            ObservedPipeline { pipeline, project, observation }
+        }
+    }
+
+    fn base_url() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("http://127.0.0.1:8000".to_owned()),
+            Just("http://localhost/ns/team-a".to_owned()),
+            "[a-z0-9.:-]{1,20}".prop_map(|host| format!("http://{host}")),
+        ]
+    }
+
+    fn written(observed: &ObservedPipeline, base_url: &str, entity: Entity) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_pipeline(&mut out, observed, base_url, entity);
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn the_written_entities_are_the_serde_views_byte_for_byte(
+            observed in observed(),
+            base_url in base_url(),
+        ) {
+            let listed = serde_json::to_vec(&ListedPipeline::new(&observed, &base_url)).unwrap();
+            let full = serde_json::to_vec(&PipelineView::new(&observed, &base_url)).unwrap();
+            let with_metadata =
+                serde_json::to_vec(&PipelineView::with_metadata(&observed, &base_url)).unwrap();
+
+            prop_assert_eq!(written(&observed, &base_url, Entity::Listed), listed);
+            prop_assert_eq!(written(&observed, &base_url, Entity::Full), full);
+            prop_assert_eq!(written(&observed, &base_url, Entity::WithMetadata), with_metadata);
+        }
+    }
 }
