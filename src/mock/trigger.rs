@@ -71,7 +71,7 @@ impl Mock {
         mut request: TriggerRequest,
         authenticated: bool,
     ) -> Result<ObservedPipeline, MockError> {
-        let mut variables = env_variables(&request.variables);
+        let mut variables = env_variables(std::mem::take(&mut request.variables));
         variables.push(trigger_payload(reference, &mut request.parameters));
         let mut git_ref = request.git_ref;
         loop {
@@ -274,12 +274,12 @@ enum Made {
 /// The default behaviour's duration: five minutes.
 const DEFAULT_SECONDS: i64 = 300;
 
-fn env_variables(variables: &BTreeMap<String, String>) -> Vec<Variable> {
+fn env_variables(variables: BTreeMap<String, String>) -> Vec<Variable> {
     variables
-        .iter()
+        .into_iter()
         .map(|(key, value)| Variable {
-            key: key.clone(),
-            value: value.clone(),
+            key,
+            value,
             variable_type: VariableType::EnvVar,
         })
         .collect()
@@ -307,16 +307,23 @@ fn trigger_payload(reference: &ProjectRef, parameters: &mut Map<String, Value>) 
 /// the ref, as a real ref's head commit would, so snapshots stay stable and
 /// two triggers of one ref report one commit.
 pub fn commit_sha(project_id: i64, git_ref: &str) -> String {
-    use std::fmt::Write;
-
     let mut state = fnv1a(project_id.to_le_bytes().iter().chain(git_ref.as_bytes()));
     let mut sha = String::with_capacity(48);
     for _ in 0..3 {
-        // Writing to a String cannot fail.
-        let _ = write!(sha, "{:016x}", splitmix64(&mut state));
+        push_hex(&mut sha, splitmix64(&mut state));
     }
     sha.truncate(40);
     sha
+}
+
+/// `value` as 16 lower-case hex digits, as `{:016x}` prints it without
+/// going through the formatter (a trigger makes one sha).
+fn push_hex(text: &mut String, value: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..16).rev() {
+        let nibble = (value >> (shift * 4)) & 0xf;
+        text.push(char::from(DIGITS[nibble as usize]));
+    }
 }
 
 fn fnv1a<'a>(bytes: impl Iterator<Item = &'a u8>) -> u64 {
@@ -331,4 +338,31 @@ fn splitmix64(state: &mut u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn hex_digits_are_those_the_formatter_prints(value in any::<u64>()) {
+            let mut text = String::new();
+            push_hex(&mut text, value);
+
+            prop_assert_eq!(text, format!("{value:016x}"));
+        }
+    }
+
+    #[test]
+    fn a_sha_is_forty_hex_digits_fixed_by_project_and_ref() {
+        let sha = commit_sha(123, "main");
+
+        assert_eq!(sha.len(), 40);
+        assert!(sha.bytes().all(|byte| byte.is_ascii_hexdigit()));
+        assert_eq!(sha, commit_sha(123, "main"));
+        assert_ne!(sha, commit_sha(124, "main"));
+    }
 }

@@ -90,19 +90,25 @@ fn json_fields(body: &Bytes) -> Result<Fields, ApiError> {
 }
 
 /// Folds form pairs into nested fields. A later pair with the same name
-/// wins.
+/// wins. Values are moved in, not copied: the decoder hands over a fresh
+/// string for any value it had to decode.
 fn form_fields<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Fields
 where
     K: AsRef<str>,
-    V: AsRef<str>,
+    V: Into<String>,
 {
     let mut root = Value::Object(Fields::new());
     for (name, value) in pairs {
-        if name.as_ref().is_empty() {
-            continue;
+        let name = name.as_ref();
+        let value = Value::String(value.into());
+        match (name.is_empty(), name.contains('['), &mut root) {
+            (true, _, _) => {}
+            // Most names are plain; they need no splitting.
+            (false, false, Value::Object(fields)) => {
+                fields.insert(name.to_owned(), value);
+            }
+            _ => set_nested(&mut root, &split_name(name), value),
         }
-        let keys = split_name(name.as_ref());
-        set_nested(&mut root, &keys, Value::from(value.as_ref()));
     }
     match root {
         Value::Object(fields) => fields,
@@ -171,12 +177,14 @@ fn set_nested(target: &mut Value, keys: &[&str], value: Value) {
     if !target.is_object() {
         *target = Value::Object(Map::new());
     }
-    if let Value::Object(map) = target {
-        set_nested(
-            map.entry(first.to_string()).or_insert(Value::Null),
-            rest,
-            value,
-        );
+    let Value::Object(map) = target else { return };
+    // A key already there (the second variable of `variables[…]`) is found
+    // without making its name a `String` first.
+    if !map.contains_key(*first) {
+        map.insert((*first).to_owned(), Value::Null);
+    }
+    if let Some(slot) = map.get_mut(*first) {
+        set_nested(slot, rest, value);
     }
 }
 
@@ -220,7 +228,7 @@ pub fn validate_trigger(fields: &Fields) -> Result<(), ApiError> {
 pub fn read_trigger(mut fields: Fields) -> Result<TriggerRequest, ApiError> {
     let mut ignored = Vec::new();
     let git_ref = required_text(&fields, "ref", true, &mut ignored).unwrap_or_default();
-    let variables = string_map(optional_object(&fields, "variables", &mut ignored))?;
+    let variables = string_map(fields.get("variables"))?;
     let controls = controls(&fields)?;
     let token = required_text(&fields, "token", false, &mut ignored).unwrap_or_default();
     fields.remove("token");
@@ -302,31 +310,19 @@ fn check_object(fields: &Fields, name: &str, problems: &mut Vec<String>) {
     }
 }
 
-fn optional_object(
-    fields: &Fields,
-    name: &str,
-    problems: &mut Vec<String>,
-) -> Option<Map<String, Value>> {
-    match fields.get(name) {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(object)) => Some(object.clone()),
-        Some(_) => {
-            problems.push(format!("{name} is invalid"));
-            None
-        }
-    }
-}
-
 /// Trigger variables must map strings to strings; GitLab checks this after
-/// the parameters, with its own message.
-fn string_map(variables: Option<Map<String, Value>>) -> Result<BTreeMap<String, String>, ApiError> {
-    let invalid = || ApiError::InvalidVariables;
+/// the parameters, with its own message. [`validate_trigger`] has already
+/// refused `variables` that are present and not an object. The request's
+/// parameters keep their own copy, for `TRIGGER_PAYLOAD`.
+fn string_map(variables: Option<&Value>) -> Result<BTreeMap<String, String>, ApiError> {
+    let Some(Value::Object(variables)) = variables else {
+        return Ok(BTreeMap::new());
+    };
     variables
-        .unwrap_or_default()
-        .into_iter()
+        .iter()
         .map(|(key, value)| match value {
-            Value::String(text) => Ok((key, text)),
-            _ => Err(invalid()),
+            Value::String(text) => Ok((key.clone(), text.clone())),
+            _ => Err(ApiError::InvalidVariables),
         })
         .collect()
 }
