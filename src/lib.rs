@@ -24,7 +24,7 @@
 //! - [`mock`]: the domain layer joining store and clock: triggering,
 //!   observing, canceling, retrying, listing, moving time.
 //! - [`http`]: warp routes, authentication, handlers, parameter decoding,
-//!   pagination and JSON views.
+//!   pagination, JSON views and the memo of entities already written.
 //! - `json`: the JSON writer of the hot paths (the pipeline entity, a new
 //!   pipeline's stored columns), byte for byte serde_json's output.
 //! - [`webhook`]: posting pipeline events to project hooks, and the log

@@ -274,7 +274,24 @@ impl Pipeline {
     pub fn created_at(&self) -> Timestamp {
         self.run.created_at
     }
+
+    /// Roughly the bytes its variables hold on the heap, which is what can
+    /// make one pipeline large: a trigger's body may carry up to a
+    /// mebibyte of them, and `TRIGGER_PAYLOAD` repeats it.
+    pub fn variable_bytes(&self) -> usize {
+        self.variables
+            .iter()
+            .map(|variable| variable.key.len() + variable.value.len())
+            .sum()
+    }
 }
+
+/// The most variable bytes ([`Pipeline::variable_bytes`]) a pipeline may
+/// hold for the in-memory caches of polls to keep a copy of it. Nearly
+/// every pipeline is far below; the few above are read and written afresh
+/// on each poll, so that a thousand large pipelines polled in turn cannot
+/// fill the memory.
+pub const MAX_CACHED_VARIABLE_BYTES: usize = 4 * 1024;
 
 /// A pipeline about to be stored; the store assigns the id and iid.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::{Stream, TryStreamExt};
+use parking_lot::Mutex;
 use warp::{Filter, Rejection};
 
 use super::error::ApiError;
@@ -66,13 +67,30 @@ pub fn base_url(
 ) -> impl Filter<Extract = (Arc<str>,), Error = Rejection> + Clone + use<> {
     let fallback: Arc<str> = Arc::from(format!("{}{}", settings.public_url, settings.base_path));
     let base_path = settings.base_path.clone();
+    let last: Arc<Mutex<Option<LastBase>>> = Arc::default();
     warp::header::optional::<String>("host").map(move |host: Option<String>| {
-        match host.filter(|host| is_authority(host)) {
-            Some(host) => Arc::from(format!("http://{host}{base_path}")),
-            None => fallback.clone(),
+        let Some(host) = host else {
+            return Arc::clone(&fallback);
+        };
+        let mut last = last.lock();
+        if let Some((seen, base)) = &*last
+            && *seen == host
+        {
+            return Arc::clone(base);
         }
+        if !is_authority(&host) {
+            return Arc::clone(&fallback);
+        }
+        let base: Arc<str> = Arc::from(format!("http://{host}{base_path}"));
+        *last = Some((host, Arc::clone(&base)));
+        base
     })
 }
+
+/// The last `Host` a [`base_url`] filter saw and the base URL it built: a
+/// client sends the same `Host` on every request, so the URL is built once
+/// rather than per request.
+type LastBase = (String, Arc<str>);
 
 /// Whether a `Host` value is a plain `host[:port]`, so a crafted header
 /// cannot smuggle a path or query into the links the mock prints.
@@ -132,4 +150,38 @@ pub fn drained() -> impl Filter<Extract = (), Error = Rejection> + Clone {
 /// rejects a request without one).
 pub fn raw_query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
     warp::query::raw().or(warp::any().map(String::new)).unify()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Settings;
+
+    async fn base_for(
+        filter: &(impl Filter<Extract = (Arc<str>,)> + Clone + 'static),
+        host: &str,
+    ) -> String {
+        let request = warp::test::request().header("host", host);
+        request.filter(filter).await.ok().unwrap().to_string()
+    }
+
+    #[tokio::test]
+    async fn each_host_gets_its_own_base_url_whatever_came_before() {
+        let mut settings = Settings::new("t", "http://fallback:1");
+        settings.base_path = Arc::from("/ns/a");
+        let filter = base_url(&settings);
+
+        assert_eq!(base_for(&filter, "one:80").await, "http://one:80/ns/a");
+        assert_eq!(base_for(&filter, "one:80").await, "http://one:80/ns/a");
+        assert_eq!(base_for(&filter, "two").await, "http://two/ns/a");
+        assert_eq!(base_for(&filter, "one:80").await, "http://one:80/ns/a");
+        assert_eq!(
+            base_for(&filter, "bad/path").await,
+            "http://fallback:1/ns/a"
+        );
+        assert_eq!(
+            base_for(&filter, "bad/path").await,
+            "http://fallback:1/ns/a"
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! Routes that mimic GitLab API v4: triggers, pipelines, projects, the
 //! user, trigger tokens and project hooks.
 
+use std::sync::Arc;
+
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
@@ -13,6 +15,7 @@ use super::error::respond;
 use super::filters::{base_url, body, content_type, drained, raw_query, segment_in, with};
 use super::handlers::trigger::{TriggerCall, ref_from_tail};
 use super::handlers::{hooks, pipelines, projects, trigger};
+use super::rendered::RenderedPipelines;
 
 /// The GitLab-shaped routes, without the `/api/v4` prefix. The two trees
 /// in front, polls and triggers, each let through only paths with their
@@ -78,6 +81,7 @@ fn triggers(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
 fn pipeline_reads(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> {
     let member = project_member(settings);
     let base = base_url(settings);
+    let rendered = Arc::new(RenderedPipelines::default());
     let one = || warp::path!("projects" / String / "pipelines" / String);
 
     // GET /projects/:id/pipelines
@@ -96,6 +100,7 @@ fn pipeline_reads(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> 
         .and(raw_query())
         .and(base.clone())
         .and(with(mock.clone()))
+        .and(with(Arc::clone(&rendered)))
         .then(pipelines::latest);
     // GET /projects/:id/pipelines/:pipeline_id
     let get = one()
@@ -103,6 +108,7 @@ fn pipeline_reads(mock: &Mock, settings: &Settings) -> BoxedFilter<(Response,)> 
         .and(member.clone())
         .and(base.clone())
         .and(with(mock.clone()))
+        .and(with(rendered))
         .then(pipelines::get);
     // GET /projects/:id/pipelines/:pipeline_id/variables
     let variables = warp::path!("projects" / String / "pipelines" / String / "variables")

@@ -18,6 +18,7 @@ mod gitlab;
 mod handlers;
 mod pagination;
 mod params;
+mod rendered;
 pub(crate) mod views;
 
 use std::sync::Arc;

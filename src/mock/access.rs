@@ -15,11 +15,12 @@ impl Mock {
         description: &str,
     ) -> Result<TriggerToken, MockError> {
         let project = self.project(reference)?;
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         for attempt in 0..1000 {
             let token = token_value(project.id, description, now.as_millisecond(), attempt);
             if let Some(created) =
-                self.store
+                self.parts
+                    .store
                     .insert_trigger_token(project.id, &token, description, now)?
             {
                 return Ok(created);
@@ -36,14 +37,14 @@ impl Mock {
         reference: &ProjectRef,
     ) -> Result<(Project, Vec<TriggerToken>), MockError> {
         let project = self.project(reference)?;
-        let tokens = self.store.trigger_tokens(project.id)?;
+        let tokens = self.parts.store.trigger_tokens(project.id)?;
         Ok((project, tokens))
     }
 
     /// Removes one of the project's trigger tokens.
     pub fn delete_trigger_token(&self, reference: &ProjectRef, id: i64) -> Result<(), MockError> {
         let project = self.project(reference)?;
-        match self.store.delete_trigger_token(project.id, id)? {
+        match self.parts.store.delete_trigger_token(project.id, id)? {
             true => Ok(()),
             false => Err(MockError::NotFound(Missing::TriggerToken)),
         }
@@ -72,13 +73,13 @@ impl Mock {
                 "{path} is the name of project {other}"
             )));
         }
-        self.store.put_project(&project)?;
+        self.parts.store.put_project(&project)?;
         Ok(project)
     }
 
     /// Every registered project.
     pub fn projects(&self) -> Result<Vec<Project>, MockError> {
-        Ok(self.store.projects()?)
+        Ok(self.parts.store.projects()?)
     }
 
     /// Adds a rule choosing `scenario_id` for matching triggers.
@@ -101,19 +102,20 @@ impl Mock {
             )));
         }
         let missing = || MockError::Invalid(format!("scenario_id {scenario_id} does not exist"));
-        self.store
+        self.parts
+            .store
             .insert_rule(matching, scenario_id, times)?
             .ok_or_else(missing)
     }
 
     /// Every rule, in the order triggers try them.
     pub fn rules(&self) -> Result<Vec<Rule>, MockError> {
-        Ok(self.store.rules()?)
+        Ok(self.parts.store.rules()?)
     }
 
     /// Removes a rule.
     pub fn delete_rule(&self, id: i64) -> Result<(), MockError> {
-        match self.store.delete_rule(id)? {
+        match self.parts.store.delete_rule(id)? {
             true => Ok(()),
             false => Err(MockError::NotFound(Missing::Rule)),
         }

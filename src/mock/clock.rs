@@ -18,8 +18,8 @@ impl Mock {
     /// What the clock shows now.
     pub fn clock(&self) -> ClockReading {
         ClockReading {
-            now: self.clock.now(),
-            frozen: self.clock.state().is_frozen(),
+            now: self.parts.clock.now(),
+            frozen: self.parts.clock.state().is_frozen(),
         }
     }
 
@@ -47,9 +47,9 @@ impl Mock {
         &self,
         transition: impl FnOnce(ClockState, Timestamp) -> Result<ClockState, ClockError>,
     ) -> Result<ClockReading, MockError> {
-        self.clock.update(|state, source_now| {
+        self.parts.clock.update(|state, source_now| {
             let next = transition(state, source_now)?;
-            self.store.save_clock_state(next)?;
+            self.parts.store.save_clock_state(next)?;
             Ok::<_, MockError>(next)
         })?;
         let reading = self.clock();
@@ -69,13 +69,13 @@ impl Mock {
     /// from [`Mock::reset`], only a test calls it, to let a reset land while
     /// a trigger waits at the gate, between its lookups and its write.
     pub(super) fn reset_state(&self) -> Result<(), MockError> {
-        self.clock.update(|_, _| {
-            self.store.reset(&presets())?;
+        self.parts.clock.update(|_, _| {
+            self.parts.store.reset(&presets())?;
             Ok::<_, MockError>(ClockState::SYSTEM)
         })?;
         self.hooks_reset();
-        self.journal.clear();
-        self.faults.clear();
+        self.parts.journal.clear();
+        self.parts.faults.clear();
         tracing::info!("mock reset to presets and system time");
         Ok(())
     }

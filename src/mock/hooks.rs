@@ -210,20 +210,20 @@ impl Mock {
     ) -> Result<Hook, MockError> {
         let project = self.project(reference)?;
         check_url(changes.url.as_deref().unwrap_or_default())?;
-        let hook = changes.new_hook(project.id, self.clock.now());
-        let Some(hook) = self.store.insert_hook(&hook, MAX_HOOKS_PER_PROJECT)? else {
+        let hook = changes.new_hook(project.id, self.parts.clock.now());
+        let Some(hook) = self.parts.store.insert_hook(&hook, MAX_HOOKS_PER_PROJECT)? else {
             return Err(MockError::Invalid(format!(
                 "Maximum number of project hooks ({MAX_HOOKS_PER_PROJECT}) exceeded"
             )));
         };
-        self.hooks.wake();
+        self.parts.hooks.wake();
         Ok(hook)
     }
 
     /// The project's hooks, oldest first.
     pub fn hooks(&self, reference: &ProjectRef) -> Result<Arc<[Hook]>, MockError> {
         let project = self.project(reference)?;
-        Ok(self.store.hooks(project.id))
+        Ok(self.parts.store.hooks(project.id))
     }
 
     /// One of the project's hooks.
@@ -244,8 +244,8 @@ impl Mock {
         if let Some(url) = &changes.url {
             check_url(url)?;
         }
-        let hook = self.store.update_hook(project.id, id, changes)?;
-        self.hooks.wake();
+        let hook = self.parts.store.update_hook(project.id, id, changes)?;
+        self.parts.hooks.wake();
         hook.ok_or(MockError::NotFound(Missing::Hook))
     }
 
@@ -253,7 +253,7 @@ impl Mock {
     /// are still sent.
     pub fn delete_hook(&self, reference: &ProjectRef, id: i64) -> Result<(), MockError> {
         let project = self.project(reference)?;
-        match self.store.delete_hook(project.id, id)? {
+        match self.parts.store.delete_hook(project.id, id)? {
             true => Ok(()),
             false => Err(MockError::NotFound(Missing::Hook)),
         }
@@ -265,7 +265,7 @@ impl Mock {
         hook_id: Option<i64>,
         pipeline_id: Option<i64>,
     ) -> Vec<DeliveryRecord> {
-        self.hooks.deliveries.log(hook_id, pipeline_id)
+        self.parts.hooks.deliveries.log(hook_id, pipeline_id)
     }
 
     /// Moves the clock to the next instant at which any pipeline changes
@@ -277,16 +277,19 @@ impl Mock {
     /// clock would be moved, from the reset's system time, by the distance
     /// to an instant of pipelines that are gone.
     pub async fn advance_to_next_transition(&self) -> Result<Option<ClockReading>, MockError> {
-        let alone = self.hooks.gate.write().await;
-        let now = self.clock.now();
-        let moving = self.store.all_moving_pipelines(now.as_millisecond())?;
+        let alone = self.parts.hooks.gate.write().await;
+        let now = self.parts.clock.now();
+        let moving = self
+            .parts
+            .store
+            .all_moving_pipelines(now.as_millisecond())?;
         let next = moving
             .iter()
             .filter_map(|pipeline| next_transition(&pipeline.run, now))
             .min();
         let Some(next) = next else {
             drop(alone);
-            self.hooks.deliveries.first_attempts().await;
+            self.parts.hooks.deliveries.first_attempts().await;
             return Ok(None);
         };
 
@@ -305,8 +308,8 @@ impl Mock {
     /// it is gone. With the clock frozen it only waits: clock changes queue
     /// their own events. Call it once, from within a runtime.
     pub fn spawn_hook_scheduler(&self) -> tokio::task::JoinHandle<()> {
-        let hub = Arc::downgrade(&self.hooks);
-        let mut woken = self.hooks.wake.subscribe();
+        let hub = Arc::downgrade(&self.parts.hooks);
+        let mut woken = self.parts.hooks.wake.subscribe();
         tokio::spawn(async move {
             loop {
                 let Some(strong) = hub.upgrade() else { break };
@@ -333,8 +336,8 @@ impl Mock {
     /// way when its project's first hook is added may have its first
     /// events missed.
     pub(super) async fn hook_gate(&self, project_id: i64) -> Option<RwLockReadGuard<'_, ()>> {
-        match self.store.has_pipeline_hooks(project_id) {
-            true => Some(self.hooks.gate.read().await),
+        match self.parts.store.has_pipeline_hooks(project_id) {
+            true => Some(self.parts.hooks.gate.read().await),
             false => None,
         }
     }
@@ -345,23 +348,23 @@ impl Mock {
         &self,
         project_id: i64,
     ) -> Option<RwLockWriteGuard<'_, ()>> {
-        match self.store.has_pipeline_hooks(project_id) {
-            true => Some(self.hooks.gate.write().await),
+        match self.parts.store.has_pipeline_hooks(project_id) {
+            true => Some(self.parts.hooks.gate.write().await),
             false => None,
         }
     }
 
     /// Queues the events of a pipeline just made.
     pub(super) fn pipeline_created(&self, pipeline: &Pipeline, project: &Project) {
-        if self.store.has_pipeline_hooks(project.id) {
-            self.hooks.queue_run(pipeline, project, None);
+        if self.parts.store.has_pipeline_hooks(project.id) {
+            self.parts.hooks.queue_run(pipeline, project, None);
         }
     }
 
     /// Before a run is rewritten at `now`: queues what happened up to then.
     pub(super) fn before_run_change(&self, project_id: i64, now: Timestamp) {
-        if self.store.has_pipeline_hooks(project_id) {
-            self.hooks.catch_up(now);
+        if self.parts.store.has_pipeline_hooks(project_id) {
+            self.parts.hooks.catch_up(now);
         }
     }
 
@@ -372,8 +375,8 @@ impl Mock {
         project: &Project,
         made_by: RunChange,
     ) {
-        if self.store.has_pipeline_hooks(project.id) {
-            self.hooks.queue_run(pipeline, project, Some(made_by));
+        if self.parts.store.has_pipeline_hooks(project.id) {
+            self.parts.hooks.queue_run(pipeline, project, Some(made_by));
         }
     }
 
@@ -383,7 +386,7 @@ impl Mock {
         &self,
         transition: impl FnOnce(ClockState, Timestamp) -> Result<ClockState, ClockError>,
     ) -> Result<ClockReading, MockError> {
-        let alone = self.hooks.gate.write().await;
+        let alone = self.parts.hooks.gate.write().await;
         self.move_clock_alone(alone, transition).await
     }
 
@@ -395,31 +398,31 @@ impl Mock {
         transition: impl FnOnce(ClockState, Timestamp) -> Result<ClockState, ClockError>,
     ) -> Result<ClockReading, MockError> {
         let reading = self.change_clock(transition)?;
-        self.hooks.catch_up(reading.now);
+        self.parts.hooks.catch_up(reading.now);
         drop(alone);
-        self.hooks.wake();
-        self.hooks.deliveries.first_attempts().await;
+        self.parts.hooks.wake();
+        self.parts.hooks.deliveries.first_attempts().await;
         Ok(reading)
     }
 
     /// After a reset: no hooks, an empty log, and the cursor at the
     /// clock's new instant, which may be earlier than before.
     pub(super) fn hooks_reset(&self) {
-        *self.hooks.cursor.lock() = self.clock.now();
-        self.hooks.deliveries.clear();
-        self.hooks.wake();
+        *self.parts.hooks.cursor.lock() = self.parts.clock.now();
+        self.parts.hooks.deliveries.clear();
+        self.parts.hooks.wake();
     }
 
     /// Drops every pipeline event not yet sent, for a namespace being
     /// deleted: its receivers must not go on getting its events, least of
     /// all after a new namespace of the same name has begun.
     pub fn stop_hook_deliveries(&self) {
-        self.hooks.deliveries.clear();
+        self.parts.hooks.deliveries.clear();
     }
 
     /// Held alone by reset.
     pub(super) async fn hook_gate_for_reset(&self) -> RwLockWriteGuard<'_, ()> {
-        self.hooks.gate.write().await
+        self.parts.hooks.gate.write().await
     }
 }
 

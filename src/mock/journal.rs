@@ -8,6 +8,7 @@
 //! reset empties it. Writing each request to SQLite would put a write on
 //! every poll, the one request that must stay cheap.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use jiff::Timestamp;
@@ -44,7 +45,9 @@ pub struct JournalEntry {
     pub at: Timestamp,
     /// The system's clock when the request arrived.
     pub real_at: Timestamp,
-    pub method: String,
+    /// Borrowed for the methods HTTP defines, so the common case copies
+    /// nothing.
+    pub method: Cow<'static, str>,
     /// The path inside the namespace, as sent (still percent-encoded), cut
     /// to [`MAX_KEPT_TEXT`] bytes.
     pub path: String,

@@ -188,9 +188,17 @@ impl Default for MockOptions {
     }
 }
 
-/// The mock's state and rules; cheap to clone.
+/// The mock's state and rules; cheap to clone: one reference count, since
+/// every request takes a clone (six counts, one per part, were about 3% of
+/// a poll's CPU time).
 #[derive(Debug, Clone)]
 pub struct Mock {
+    parts: Arc<Parts>,
+}
+
+/// What every clone of a [`Mock`] shares.
+#[derive(Debug)]
+struct Parts {
     store: Store,
     clock: Arc<VirtualClock>,
     options: Arc<MockOptions>,
@@ -212,31 +220,34 @@ impl Mock {
             Arc::clone(&clock),
             &options,
         ));
-        Self {
+        let parts = Parts {
             store,
             clock,
             journal: Arc::new(Journal::new(options.journal_limit)),
             faults: Arc::new(Faults::default()),
             options: Arc::new(options),
             hooks,
+        };
+        Self {
+            parts: Arc::new(parts),
         }
     }
 
     /// The requests this mock answered.
     pub fn journal(&self) -> &Journal {
-        &self.journal
+        &self.parts.journal
     }
 
     /// The faults armed for the next requests.
     pub fn faults(&self) -> &Faults {
-        &self.faults
+        &self.parts.faults
     }
 
     /// The project a route names; every reference names one (see [`ProjectRef`]).
     pub fn project(&self, reference: &ProjectRef) -> Result<Project, MockError> {
         Ok(match reference {
-            ProjectRef::Id(id) => self.store.project_by_id(*id)?,
-            ProjectRef::Path(path) => self.store.project_by_path(path)?.ok_or_else(|| {
+            ProjectRef::Id(id) => self.parts.store.project_by_id(*id)?,
+            ProjectRef::Path(path) => self.parts.store.project_by_path(path)?.ok_or_else(|| {
                 MockError::Invalid(format!(
                     "no project id is left for {path}: ids stop at {MAX_PROJECT_ID}; \
                      register the path with POST /_mock/projects"
@@ -247,7 +258,7 @@ impl Mock {
 
     /// The clock's current instant.
     pub fn now(&self) -> Timestamp {
-        self.clock.now()
+        self.parts.clock.now()
     }
 
     fn observed(&self, pipeline: Pipeline, project: Project, now: Timestamp) -> ObservedPipeline {

@@ -92,11 +92,12 @@ impl Mock {
             ProjectRef::Path(_) => self.project(reference)?.id,
         };
         let (pipeline, project) = self
+            .parts
             .store
             .pipeline_with_project(id)?
             .filter(|(pipeline, _)| pipeline.project_id == project_id)
             .ok_or(MockError::NotFound(Missing::Pipeline))?;
-        Ok(self.observed(pipeline, project, self.clock.now()))
+        Ok(self.observed(pipeline, project, self.parts.clock.now()))
     }
 
     /// The project's pipelines that pass `filter`, sorted and paged, each
@@ -115,7 +116,7 @@ impl Mock {
         filter: &ListFilter,
     ) -> Result<Page<ObservedPipeline>, MockError> {
         let project = self.project(reference)?;
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let Some(plan) = filter.plan(project.id, now) else {
             return Ok(Page::empty());
         };
@@ -125,6 +126,7 @@ impl Mock {
 
         let Some(settled) = &plan.settled else {
             let found = self
+                .parts
                 .store
                 .project_pipelines(&plan.listing, offset, per_page + 1)?;
             let more = found.pipelines.len() as u64 > per_page;
@@ -139,9 +141,10 @@ impl Mock {
         // One snapshot for both parts, so a pipeline that settles between
         // two reads is neither lost nor listed twice (see the store).
         let keep = |pipeline: &Pipeline| filter.passes(pipeline, &observe(&pipeline.run, now));
-        let parts = self
-            .store
-            .project_listing(&plan.listing, settled, offset, per_page, keep)?;
+        let parts =
+            self.parts
+                .store
+                .project_listing(&plan.listing, settled, offset, per_page, keep)?;
         let count = parts.settled.count + parts.moving.len() as u64;
         let mut merged: Vec<ObservedPipeline> = parts.moving.into_iter().map(observed).collect();
         merged.extend(parts.settled.pipelines.into_iter().map(observed));
@@ -167,10 +170,11 @@ impl Mock {
         let project = self.project(reference)?;
         let git_ref = git_ref.unwrap_or(&project.default_branch);
         let pipeline = self
+            .parts
             .store
             .latest_pipeline(project.id, git_ref)?
             .ok_or(MockError::NoLatest)?;
-        Ok(self.observed(pipeline, project, self.clock.now()))
+        Ok(self.observed(pipeline, project, self.parts.clock.now()))
     }
 
     /// Cancels a pipeline that can be canceled; any other comes back
@@ -225,15 +229,15 @@ impl Mock {
         // canceled or rerun as of an earlier instant. Clock reads wait for
         // the write; cancel and retry are rare.
         let mut changed = None;
-        self.clock.update(|state, source_now| {
+        self.parts.clock.update(|state, source_now| {
             let now = state.now(source_now);
             self.before_run_change(project.id, now);
-            let pipeline =
-                self.store
-                    .update_run(id, |pipeline| match pipeline.project_id == project.id {
-                        true => change(&pipeline.run, now).inspect(|_| rewritten = true),
-                        false => None,
-                    })?;
+            let pipeline = self.parts.store.update_run(id, |pipeline| {
+                match pipeline.project_id == project.id {
+                    true => change(&pipeline.run, now).inspect(|_| rewritten = true),
+                    false => None,
+                }
+            })?;
             changed = Some((pipeline, now));
             Ok::<_, MockError>(state)
         })?;
@@ -260,11 +264,11 @@ impl Mock {
     /// A page of all pipelines, or one project's, newest first; for the
     /// control routes.
     pub fn pipelines(&self, query: &PipelineQuery) -> Result<Page<ObservedPipeline>, MockError> {
-        let page = self.store.pipelines(query)?;
-        let now = self.clock.now();
+        let page = self.parts.store.pipelines(query)?;
+        let now = self.parts.clock.now();
         let mut items = Vec::with_capacity(page.items.len());
         for pipeline in page.items {
-            let project = self.store.project_by_id(pipeline.project_id)?;
+            let project = self.parts.store.project_by_id(pipeline.project_id)?;
             items.push(self.observed(pipeline, project, now));
         }
         Ok(Page {
@@ -276,7 +280,7 @@ impl Mock {
 
     /// Deletes a pipeline of any project.
     pub fn delete_pipeline(&self, id: i64) -> Result<(), MockError> {
-        match self.store.delete_pipeline(id)? {
+        match self.parts.store.delete_pipeline(id)? {
             true => Ok(()),
             false => Err(MockError::NotFound(Missing::Pipeline)),
         }

@@ -24,13 +24,13 @@ pub struct ScenarioPatch {
 impl Mock {
     /// Every scenario, by id.
     pub fn scenarios(&self) -> Result<Vec<Scenario>, MockError> {
-        Ok(self.store.scenarios()?)
+        Ok(self.parts.store.scenarios()?)
     }
 
     /// Adds a scenario; its id must be free.
     pub fn create_scenario(&self, scenario: Scenario) -> Result<Scenario, MockError> {
         scenario.validate().map_err(MockError::Invalid)?;
-        if !self.store.insert_scenario(&scenario)? {
+        if !self.parts.store.insert_scenario(&scenario)? {
             let id = scenario.scenario_id;
             return Err(MockError::Conflict(format!(
                 "scenario_id {id} already exists"
@@ -47,7 +47,7 @@ impl Mock {
         patch: ScenarioPatch,
     ) -> Result<Scenario, MockError> {
         patch.check()?;
-        let updated = self.store.update_scenario(scenario_id, |current| {
+        let updated = self.parts.store.update_scenario(scenario_id, |current| {
             let updated = patch.apply(current);
             updated.validate().map_err(MockError::Invalid)?;
             Ok::<_, MockError>(updated)
@@ -58,7 +58,7 @@ impl Mock {
     /// Removes a scenario; pipelines that used it keep their timeline, and
     /// rules that chose it go with it.
     pub fn delete_scenario(&self, scenario_id: i64) -> Result<(), MockError> {
-        match self.store.delete_scenario(scenario_id)? {
+        match self.parts.store.delete_scenario(scenario_id)? {
             true => Ok(()),
             false => Err(MockError::NotFound(Missing::Scenario)),
         }

@@ -75,7 +75,7 @@ impl Mock {
         variables.push(trigger_payload(reference, &mut request.parameters));
         let mut git_ref = request.git_ref;
         loop {
-            let generation = self.store.generation();
+            let generation = self.parts.store.generation();
             let project = self.project(reference)?;
             self.authorize_trigger(&project, &request.token, authenticated)?;
             let plan = self.plan(
@@ -113,7 +113,7 @@ impl Mock {
     ) -> Result<ObservedPipeline, MockError> {
         let (mut git_ref, mut variables) = (request.git_ref, request.variables);
         loop {
-            let generation = self.store.generation();
+            let generation = self.parts.store.generation();
             let project = self.project(reference)?;
             let plan = self.plan(&project, &git_ref, "", &variables, &request.controls)?;
 
@@ -138,6 +138,7 @@ impl Mock {
         authenticated: bool,
     ) -> Result<(), MockError> {
         if self
+            .parts
             .options
             .global_trigger_tokens
             .iter()
@@ -145,7 +146,7 @@ impl Mock {
         {
             return Ok(());
         }
-        let access = self.store.trigger_access(project.id, token);
+        let access = self.parts.store.trigger_access(project.id, token);
         if let Some(owner) = access.token_project {
             return match owner == project.id {
                 true => Ok(()),
@@ -175,7 +176,7 @@ impl Mock {
             check_terminal_after(seconds).map_err(MockError::Invalid)?;
         }
         if let Some(scenario_id) = controls.scenario_id {
-            let scenario = self.store.scenario(scenario_id)?.ok_or_else(|| {
+            let scenario = self.parts.store.scenario(scenario_id)?.ok_or_else(|| {
                 MockError::Invalid(format!("scenario_id {scenario_id} does not exist"))
             })?;
             return Ok(self.follow(&scenario));
@@ -183,25 +184,26 @@ impl Mock {
         if !controls.is_empty() {
             let seconds = controls.terminal_after_seconds.or(Some(DEFAULT_SECONDS));
             let status = controls.terminal_status.unwrap_or(PipelineStatus::Success);
-            let timeline = Timeline::seed(seconds, status, self.options.initial_status);
+            let timeline = Timeline::seed(seconds, status, self.parts.options.initial_status);
             return Ok(Plan {
                 scenario_id: None,
                 timeline: Ok(timeline),
             });
         }
         if let Some(rule) = self
+            .parts
             .store
             .claim_rule(project.id, git_ref, token, variables)?
         {
             tracing::debug!(rule = rule.id, scenario = rule.scenario_id, "rule matched");
-            if let Some(scenario) = self.store.scenario(rule.scenario_id)? {
+            if let Some(scenario) = self.parts.store.scenario(rule.scenario_id)? {
                 return Ok(self.follow(&scenario));
             }
         }
         let timeline = Timeline::seed(
             Some(DEFAULT_SECONDS),
             PipelineStatus::Success,
-            self.options.initial_status,
+            self.parts.options.initial_status,
         );
         Ok(Plan {
             scenario_id: None,
@@ -212,7 +214,7 @@ impl Mock {
     fn follow(&self, scenario: &Scenario) -> Plan {
         let timeline = match scenario.reject {
             Some(rejection) => Err(rejection),
-            None => Ok(scenario.timeline(self.options.initial_status)),
+            None => Ok(scenario.timeline(self.parts.options.initial_status)),
         };
         Plan {
             scenario_id: Some(scenario.scenario_id),
@@ -243,9 +245,14 @@ impl Mock {
             // Read after `generation`, so that a reset, which moves the
             // clock back, cannot come between them unnoticed and leave a
             // pipeline stored from the future.
-            created_at: self.clock.now(),
+            created_at: self.parts.clock.now(),
         };
-        let pipeline = match self.store.try_insert_pipeline(new, generation).await? {
+        let pipeline = match self
+            .parts
+            .store
+            .try_insert_pipeline(new, generation)
+            .await?
+        {
             Ok(pipeline) => pipeline,
             Err(returned) => return Ok(Made::Reset(returned)),
         };

@@ -14,6 +14,8 @@
 //! unaware of namespaces, faults and the journal, and makes all three
 //! apply to every route alike, a 404 included.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -292,9 +294,30 @@ async fn add_allow(response: &mut Response, namespace: &Namespace, uri: &Uri) {
 }
 
 fn stamp_now(response: &mut Response, now: Timestamp) {
-    if let Ok(value) = HeaderValue::from_str(&rfc3339_millis(now)) {
+    if let Some(value) = now_header(now) {
         response.headers_mut().insert(NOW_HEADER, value);
     }
+}
+
+thread_local! {
+    /// The last `X-Mock-Now` value this thread printed. Requests arrive many
+    /// to a millisecond, and a frozen clock shows one instant for as long as
+    /// it stays frozen, so printing each anew was about 4% of a poll's work.
+    static LAST_NOW: RefCell<Option<(Timestamp, HeaderValue)>> = const { RefCell::new(None) };
+}
+
+/// `now` in the mock's spelling, as a header value.
+fn now_header(now: Timestamp) -> Option<HeaderValue> {
+    LAST_NOW.with_borrow_mut(|last| {
+        if let Some((instant, value)) = last
+            && *instant == now
+        {
+            return Some(value.clone());
+        }
+        let value = HeaderValue::from_str(&rfc3339_millis(now)).ok()?;
+        *last = Some((now, value.clone()));
+        Some(value)
+    })
 }
 
 fn journal_entry(arrival: Arrival, response: &Response, fault: Option<&Fault>) -> JournalEntry {
@@ -302,7 +325,7 @@ fn journal_entry(arrival: Arrival, response: &Response, fault: Option<&Fault>) -
         id: 0,
         at: arrival.at,
         real_at: arrival.real_at,
-        method: arrival.method.as_str().to_owned(),
+        method: method_name(&arrival.method),
         path: arrival.path,
         query: arrival.query,
         status_code: response.status().as_u16(),
@@ -312,5 +335,52 @@ fn journal_entry(arrival: Arrival, response: &Response, fault: Option<&Fault>) -
             .copied()
             .unwrap_or_default(),
         fault_id: fault.map(|fault| fault.id),
+    }
+}
+
+/// The method's name, without a copy for the ones HTTP defines.
+fn method_name(method: &Method) -> Cow<'static, str> {
+    static KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    let known = KNOWN.iter().find(|known| *known == method);
+    match known {
+        Some(known) => Cow::Borrowed(known.as_str()),
+        None => Cow::Owned(method.as_str().to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_now_header_follows_the_instant_it_is_given() {
+        let first = Timestamp::from_millisecond(1_800_000_000_000).unwrap();
+        let later = Timestamp::from_millisecond(1_800_000_000_001).unwrap();
+
+        for (instant, expected) in [
+            (first, "2027-01-15T08:00:00.000Z"),
+            (first, "2027-01-15T08:00:00.000Z"),
+            (later, "2027-01-15T08:00:00.001Z"),
+            (first, "2027-01-15T08:00:00.000Z"),
+        ] {
+            assert_eq!(now_header(instant).unwrap(), expected);
+        }
+    }
+
+    #[test]
+    fn a_method_http_does_not_define_keeps_its_name() {
+        assert!(matches!(method_name(&Method::GET), Cow::Borrowed("GET")));
+        let custom = Method::from_bytes(b"PURGE").unwrap();
+        assert_eq!(method_name(&custom), "PURGE");
     }
 }

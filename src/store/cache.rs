@@ -23,9 +23,10 @@ use std::collections::HashMap;
 
 use parking_lot::Mutex;
 
-use crate::model::{Pipeline, Project};
+use crate::model::{MAX_CACHED_VARIABLE_BYTES, Pipeline, Project};
 
-/// Entries per generation; two generations at most, a few MiB.
+/// Entries per generation; two generations at most, some 40 MiB, since no
+/// entry holds more than [`MAX_CACHED_VARIABLE_BYTES`] of variables.
 const GENERATION: usize = 4096;
 
 /// A pipeline with its project, as a poll shows them.
@@ -64,6 +65,9 @@ impl PipelineCache {
     /// Keeps what a reader read after missing at `epoch`, unless the store
     /// changed since.
     pub fn keep(&self, epoch: Epoch, id: i64, entry: &Entry) {
+        if entry.0.variable_bytes() > MAX_CACHED_VARIABLE_BYTES {
+            return;
+        }
         let mut inner = self.inner.lock();
         if inner.epoch == epoch {
             inner.insert(id, entry.clone());
@@ -86,5 +90,59 @@ impl Generations {
             self.older = std::mem::take(&mut self.newer);
         }
         self.newer.insert(id, entry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+
+    use crate::lifecycle::{InitialStatus, Run, Timeline};
+    use crate::model::{Source, Variable, VariableType};
+    use crate::status::PipelineStatus;
+
+    use super::*;
+
+    fn entry(id: i64, variable_bytes: usize) -> Entry {
+        let timeline = Timeline::seed(Some(60), PipelineStatus::Success, InitialStatus::Running);
+        let pipeline = Pipeline {
+            id,
+            iid: id,
+            project_id: 1,
+            git_ref: "main".into(),
+            sha: "0".repeat(40),
+            source: Source::Trigger,
+            variables: vec![Variable {
+                key: "K".into(),
+                value: "v".repeat(variable_bytes - 1),
+                variable_type: VariableType::EnvVar,
+            }],
+            scenario_id: None,
+            run: Run::new(timeline, Timestamp::UNIX_EPOCH),
+        };
+        (pipeline, Project::implicit(1))
+    }
+
+    #[test]
+    fn a_pipeline_read_is_kept_until_the_store_changes() {
+        let cache = PipelineCache::default();
+        let epoch = cache.get(1).unwrap_err();
+        cache.keep(epoch, 1, &entry(1, 10));
+        assert_eq!(cache.get(1).unwrap(), entry(1, 10));
+
+        cache.invalidate();
+
+        assert!(cache.get(1).is_err());
+    }
+
+    #[test]
+    fn a_pipeline_with_more_variable_bytes_than_the_bound_is_not_kept() {
+        let cache = PipelineCache::default();
+        let epoch = cache.get(1).unwrap_err();
+        cache.keep(epoch, 1, &entry(1, MAX_CACHED_VARIABLE_BYTES));
+        cache.keep(epoch, 2, &entry(2, MAX_CACHED_VARIABLE_BYTES + 1));
+
+        assert!(cache.get(1).is_ok());
+        assert!(cache.get(2).is_err());
     }
 }

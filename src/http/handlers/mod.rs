@@ -13,6 +13,9 @@ pub mod scenarios;
 pub mod tooling;
 pub mod trigger;
 
+use std::sync::Arc;
+
+use bytes::Bytes;
 use serde::Serialize;
 use warp::http::StatusCode;
 use warp::reply::{Reply, Response};
@@ -20,6 +23,7 @@ use warp::reply::{Reply, Response};
 use crate::mock::{ObservedPipeline, ProjectRef, Sighting};
 
 use super::error::ApiError;
+use super::rendered::RenderedPipelines;
 use super::views::{Entity, write_pipeline};
 
 /// Room for a pipeline's JSON (about 1.3 KB) in the buffer a body is
@@ -50,6 +54,20 @@ fn pipeline_json(
     sighted(json_body(body, status), observed)
 }
 
+/// The single-pipeline entity a poll answers (`GET …/pipelines/:id` and
+/// `…/latest`), written once for as long as it stays the same.
+fn polled_json(
+    observed: ObservedPipeline,
+    base_url: &Arc<str>,
+    rendered: &RenderedPipelines,
+) -> Response {
+    let sighting = sighting(&observed);
+    let body = rendered.entity(observed, base_url, Entity::WithMetadata);
+    let mut response = json_body(body, StatusCode::OK);
+    response.extensions_mut().insert(sighting);
+    response
+}
+
 /// A page of pipeline entities as one JSON array, answered with 200.
 fn pipelines_json(page: &[ObservedPipeline], base_url: &str, entity: Entity) -> Response {
     let mut body = Vec::with_capacity(BODY_CAPACITY * page.len().clamp(1, 20));
@@ -65,8 +83,8 @@ fn pipelines_json(page: &[ObservedPipeline], base_url: &str, entity: Entity) -> 
 }
 
 /// A JSON body already written, answered with `status`.
-fn json_body(body: Vec<u8>, status: StatusCode) -> Response {
-    let mut response = Response::new(body.into());
+fn json_body(body: impl Into<Bytes>, status: StatusCode) -> Response {
+    let mut response = Response::new(body.into().into());
     *response.status_mut() = status;
     response.headers_mut().insert(
         warp::http::header::CONTENT_TYPE,
@@ -83,12 +101,16 @@ fn json(value: &impl Serialize) -> Response {
 /// `response`, noting for the journal which pipeline it showed and the
 /// status the caller saw.
 fn sighted(mut response: Response, observed: &ObservedPipeline) -> Response {
-    response.extensions_mut().insert(Sighting {
+    response.extensions_mut().insert(sighting(observed));
+    response
+}
+
+fn sighting(observed: &ObservedPipeline) -> Sighting {
+    Sighting {
         project_id: Some(observed.project.id),
         pipeline_id: Some(observed.pipeline.id),
         pipeline_status: Some(observed.observation.status),
-    });
-    response
+    }
 }
 
 /// An empty 204.

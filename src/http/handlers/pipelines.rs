@@ -11,11 +11,14 @@ use warp::reply::Response;
 use crate::http::error::ApiError;
 use crate::http::pagination::{DEFAULT_PER_PAGE, MAX_PER_PAGE, PageLinks};
 use crate::http::params::BOOLEANS;
+use crate::http::rendered::RenderedPipelines;
 use crate::http::views::{Entity, JobView, VariableView};
 use crate::mock::{ListFilter, Mock, OrderBy, ProjectRef, Scope, Sighting};
 use crate::status::PipelineStatus;
 
-use super::{id_param, json, no_content, pipeline_json, pipelines_json, project_param, sighted};
+use super::{
+    id_param, json, no_content, pipeline_json, pipelines_json, polled_json, project_param, sighted,
+};
 
 /// The project and pipeline a `…/pipelines/:pipeline_id…` route names.
 fn target(project: &str, pipeline: &str) -> Result<(ProjectRef, i64), ApiError> {
@@ -29,15 +32,11 @@ pub async fn get(
     pipeline: String,
     base_url: Arc<str>,
     mock: Mock,
+    rendered: Arc<RenderedPipelines>,
 ) -> Result<Response, ApiError> {
     let (reference, id) = target(&project, &pipeline)?;
     let observed = mock.pipeline(&reference, id)?;
-    Ok(pipeline_json(
-        &observed,
-        &base_url,
-        Entity::WithMetadata,
-        StatusCode::OK,
-    ))
+    Ok(polled_json(observed, &base_url, &rendered))
 }
 
 /// `GET /projects/:id/pipelines/latest?ref=`
@@ -46,16 +45,12 @@ pub async fn latest(
     query: String,
     base_url: Arc<str>,
     mock: Mock,
+    rendered: Arc<RenderedPipelines>,
 ) -> Result<Response, ApiError> {
     let reference = project_param(&project, "404 Project Not Found")?;
     let params = query_map(&query);
     let observed = mock.latest_pipeline(&reference, params.get("ref").map(String::as_str))?;
-    Ok(pipeline_json(
-        &observed,
-        &base_url,
-        Entity::WithMetadata,
-        StatusCode::OK,
-    ))
+    Ok(polled_json(observed, &base_url, &rendered))
 }
 
 /// `POST /projects/:id/pipelines/:pipeline_id/cancel`: 200 whatever the

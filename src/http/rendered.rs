@@ -1,0 +1,223 @@
+//! Pipeline entities already written, kept for the next read that would
+//! write the same bytes.
+//!
+//! A client waiting for a pipeline asks for it again and again, and until
+//! its status moves every answer is the same: writing the entity was about
+//! a third of a poll's own work. The entity is a pure function of the
+//! observed pipeline (the pipeline, its project and what the clock shows of
+//! its run), the base URL and the entity's shape, so an answer kept with
+//! exactly those inputs is handed out again only when all of them are equal.
+//! Nothing has to be told when a pipeline changes: a changed pipeline, a
+//! moved clock or another `Host` compares unequal and is written afresh.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use crate::mock::ObservedPipeline;
+use crate::model::MAX_CACHED_VARIABLE_BYTES;
+
+use super::views::{Entity, write_pipeline};
+
+/// How many pipelines are kept. A suite polls a handful at a time; past
+/// this many the memo starts over rather than tracking which went cold.
+/// With [`MAX_CACHED_VARIABLE_BYTES`] that bounds it to about 7 MiB.
+const CAPACITY: usize = 1024;
+
+/// Room for one entity (about 1.3 KB) in the buffer it is written into.
+pub const ENTITY_CAPACITY: usize = 2048;
+
+/// The memo of one namespace's routes, keyed by pipeline id.
+#[derive(Debug, Default)]
+pub struct RenderedPipelines {
+    entries: Mutex<HashMap<i64, Rendered>>,
+}
+
+#[derive(Debug)]
+struct Rendered {
+    observed: ObservedPipeline,
+    base_url: Arc<str>,
+    entity: Entity,
+    body: Bytes,
+}
+
+impl Rendered {
+    fn answers(&self, observed: &ObservedPipeline, base_url: &str, entity: Entity) -> bool {
+        self.entity == entity && *self.base_url == *base_url && self.observed == *observed
+    }
+}
+
+impl RenderedPipelines {
+    /// The entity's JSON: the kept bytes when the inputs are the same as
+    /// last time, else freshly written and kept.
+    pub fn entity(&self, observed: ObservedPipeline, base_url: &Arc<str>, entity: Entity) -> Bytes {
+        let id = observed.pipeline.id;
+        if let Some(kept) = self.entries.lock().get(&id)
+            && kept.answers(&observed, base_url, entity)
+        {
+            return kept.body.clone();
+        }
+
+        let mut body = Vec::with_capacity(ENTITY_CAPACITY);
+        write_pipeline(&mut body, &observed, base_url, entity);
+        let body = Bytes::from(body);
+        self.keep(Rendered {
+            observed,
+            base_url: Arc::clone(base_url),
+            entity,
+            body: body.clone(),
+        });
+        body
+    }
+
+    fn keep(&self, rendered: Rendered) {
+        if rendered.observed.pipeline.variable_bytes() > MAX_CACHED_VARIABLE_BYTES {
+            return;
+        }
+        let mut entries = self.entries.lock();
+        if entries.len() >= CAPACITY && !entries.contains_key(&rendered.observed.pipeline.id) {
+            entries.clear();
+        }
+        entries.insert(rendered.observed.pipeline.id, rendered);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::{SignedDuration, Timestamp};
+    use proptest::prelude::*;
+
+    use crate::lifecycle::{InitialStatus, Run, Timeline, observe};
+    use crate::model::{Pipeline, Project, Source, Variable, VariableType};
+    use crate::status::PipelineStatus;
+
+    use super::*;
+
+    /// Pipeline `id` on ref `git_ref`, read `seconds` after it was created;
+    /// it runs for 60 seconds, so later reads show another status.
+    fn observed(id: i64, git_ref: &str, seconds: i64) -> ObservedPipeline {
+        let created_at = Timestamp::from_second(1_800_000_000).unwrap();
+        let timeline = Timeline::seed(Some(60), PipelineStatus::Success, InitialStatus::Running);
+        let run = Run::new(timeline, created_at);
+        let now = created_at
+            .saturating_add(SignedDuration::from_secs(seconds))
+            .unwrap();
+        let pipeline = Pipeline {
+            id,
+            iid: id,
+            project_id: 7,
+            git_ref: git_ref.to_owned(),
+            sha: "0".repeat(40),
+            source: Source::Trigger,
+            variables: Vec::new(),
+            scenario_id: None,
+            run,
+        };
+        let project = Project {
+            id: 7,
+            path: "group/app".into(),
+            default_branch: "main".into(),
+        };
+        let observation = observe(&pipeline.run, now);
+        ObservedPipeline {
+            pipeline,
+            project,
+            observation,
+        }
+    }
+
+    fn fresh(observed: &ObservedPipeline, base_url: &str, entity: Entity) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_pipeline(&mut out, observed, base_url, entity);
+        out
+    }
+
+    #[test]
+    fn the_same_read_is_answered_with_the_bytes_kept() {
+        let memo = RenderedPipelines::default();
+        let base: Arc<str> = Arc::from("http://127.0.0.1:8000");
+
+        let first = memo.entity(observed(1, "main", 5), &base, Entity::WithMetadata);
+        let again = memo.entity(observed(1, "main", 5), &base, Entity::WithMetadata);
+
+        assert_eq!(first.as_ptr(), again.as_ptr(), "written twice");
+        assert_eq!(
+            again,
+            fresh(&observed(1, "main", 5), &base, Entity::WithMetadata)
+        );
+    }
+
+    #[test]
+    fn a_read_that_differs_in_anything_is_written_afresh() {
+        let memo = RenderedPipelines::default();
+        let base: Arc<str> = Arc::from("http://127.0.0.1:8000");
+        let other_base: Arc<str> = Arc::from("http://localhost:9000/ns/a");
+        memo.entity(observed(1, "main", 5), &base, Entity::WithMetadata);
+
+        let finished = observed(1, "main", 90);
+        assert_eq!(finished.observation.status, PipelineStatus::Success);
+        let cases = [
+            (finished, &base, Entity::WithMetadata),
+            (observed(1, "release", 5), &base, Entity::WithMetadata),
+            (observed(1, "main", 5), &other_base, Entity::WithMetadata),
+            (observed(1, "main", 5), &base, Entity::Full),
+        ];
+        for (read, base_url, entity) in cases {
+            let expected = fresh(&read, base_url, entity);
+            assert_eq!(memo.entity(read, base_url, entity), expected);
+        }
+    }
+
+    #[test]
+    fn a_pipeline_with_large_variables_is_written_but_not_kept() {
+        let memo = RenderedPipelines::default();
+        let base: Arc<str> = Arc::from("http://h");
+        let mut large = observed(1, "main", 5);
+        large.pipeline.variables.push(Variable {
+            key: "BIG".into(),
+            value: "x".repeat(MAX_CACHED_VARIABLE_BYTES),
+            variable_type: VariableType::EnvVar,
+        });
+        let expected = fresh(&large, &base, Entity::WithMetadata);
+
+        assert_eq!(memo.entity(large, &base, Entity::WithMetadata), expected);
+        assert!(memo.entries.lock().is_empty());
+    }
+
+    #[test]
+    fn past_its_capacity_the_memo_starts_over() {
+        let memo = RenderedPipelines::default();
+        let base: Arc<str> = Arc::from("http://h");
+        for id in 0..CAPACITY as i64 {
+            memo.entity(observed(id, "main", 5), &base, Entity::WithMetadata);
+        }
+        assert_eq!(memo.entries.lock().len(), CAPACITY);
+
+        memo.entity(observed(-1, "main", 5), &base, Entity::WithMetadata);
+
+        assert_eq!(memo.entries.lock().len(), 1);
+    }
+
+    proptest! {
+        /// Whatever order reads come in, each answer is what writing the
+        /// entity afresh gives.
+        #[test]
+        fn every_answer_is_the_entity_written_afresh(
+            reads in prop::collection::vec(
+                (0..3_i64, prop::sample::select(vec!["main", "dev"]), 0..120_i64, any::<bool>()),
+                1..40,
+            ),
+        ) {
+            let memo = RenderedPipelines::default();
+            let bases: [Arc<str>; 2] = [Arc::from("http://a"), Arc::from("http://b:1/ns/x")];
+            for (id, git_ref, seconds, other_base) in reads {
+                let base = &bases[usize::from(other_base)];
+                let read = observed(id, git_ref, seconds);
+                let expected = fresh(&read, base, Entity::WithMetadata);
+                prop_assert_eq!(memo.entity(read, base, Entity::WithMetadata), expected);
+            }
+        }
+    }
+}
