@@ -2,6 +2,7 @@
 //! body, the base URL the client used, and handing over shared state.
 
 use std::convert::Infallible;
+use std::net::Ipv6Addr;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -92,11 +93,33 @@ pub fn base_url(
 /// rather than per request.
 type LastBase = (String, Arc<str>);
 
-/// Whether a `Host` value is a plain `host[:port]`, so a crafted header
-/// cannot smuggle a path or query into the links the mock prints.
+/// Whether a `Host` value is a plain `host[:port]`: a name or IPv4
+/// address, or an IPv6 address in brackets, and a port from 0 to 65535, so
+/// a crafted header can neither smuggle a path or query into the links the
+/// mock prints nor make them URLs a client cannot parse.
 fn is_authority(host: &str) -> bool {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || ".-:[]_".contains(c);
-    !host.is_empty() && host.chars().all(allowed)
+    let (host_is_valid, port) = match host.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((address, rest)) => (address.parse::<Ipv6Addr>().is_ok(), rest),
+            None => return false,
+        },
+        None => {
+            let (name, rest) = host.split_at(host.find(':').unwrap_or(host.len()));
+            (is_host_name(name), rest)
+        }
+    };
+    host_is_valid && (port.is_empty() || port.strip_prefix(':').is_some_and(is_port))
+}
+
+fn is_host_name(name: &str) -> bool {
+    let allowed = |byte: u8| byte.is_ascii_alphanumeric() || b".-_".contains(&byte);
+    (1..=253).contains(&name.len()) && name.bytes().all(allowed)
+}
+
+fn is_port(digits: &str) -> bool {
+    (1..=5).contains(&digits.len())
+        && digits.bytes().all(|byte| byte.is_ascii_digit())
+        && digits.parse::<u16>().is_ok()
 }
 
 /// The whole body, refused with 413 past [`MAX_BODY_BYTES`]. Unlike warp's
@@ -183,5 +206,43 @@ mod tests {
             base_for(&filter, "bad/path").await,
             "http://fallback:1/ns/a"
         );
+    }
+
+    #[test]
+    fn a_host_is_a_name_or_address_and_an_optional_port() {
+        for good in [
+            "a",
+            "a:1",
+            "127.0.0.1:65535",
+            "[::1]",
+            "[::1]:8080",
+            "my_host.example",
+        ] {
+            assert!(is_authority(good), "{good} refused");
+        }
+        let bad = [
+            "",
+            "]:[",
+            "a:b:c",
+            ":::",
+            "[",
+            "]",
+            "[::1",
+            "a:",
+            ":80",
+            "a:1:2",
+            "[::1]x",
+            "[zz]:1",
+            "a:99999999999999999999",
+            "a:65536",
+            "x/y",
+            "a b",
+            "a?b",
+            "a#b",
+            "a@b",
+        ];
+        for bad in bad {
+            assert!(!is_authority(bad), "{bad} accepted");
+        }
     }
 }

@@ -25,6 +25,11 @@ pub const JOURNAL_LIMIT: usize = 10_000;
 /// off, so ten thousand requests with 60 KiB URLs cannot hold 600 MB.
 pub const MAX_KEPT_TEXT: usize = 2048;
 
+/// The longest method name kept. HTTP's own are at most seven letters, but
+/// hyper accepts any token, and ten thousand entries of a 60 KB made-up
+/// method would hold 600 MB.
+pub const MAX_KEPT_METHOD: usize = 32;
+
 /// What a handler learned about the request that only it knows: which
 /// project and pipeline the request was about, and the status the caller
 /// saw. Travels from the handler to the journal as a response extension.
@@ -46,7 +51,7 @@ pub struct JournalEntry {
     /// The system's clock when the request arrived.
     pub real_at: Timestamp,
     /// Borrowed for the methods HTTP defines, so the common case copies
-    /// nothing.
+    /// nothing; any other is cut to [`MAX_KEPT_METHOD`] bytes.
     pub method: Cow<'static, str>,
     /// The path inside the namespace, as sent (still percent-encoded), cut
     /// to [`MAX_KEPT_TEXT`] bytes.
@@ -113,9 +118,12 @@ impl Journal {
     /// Adds an entry, numbering it; the oldest entry goes if the journal
     /// is full.
     pub fn record(&self, mut entry: JournalEntry) {
-        cut(&mut entry.path);
+        cut(&mut entry.path, MAX_KEPT_TEXT);
         if let Some(query) = &mut entry.query {
-            cut(query);
+            cut(query, MAX_KEPT_TEXT);
+        }
+        if let Cow::Owned(method) = &mut entry.method {
+            cut(method, MAX_KEPT_METHOD);
         }
 
         let mut state = self.state.lock();
@@ -145,15 +153,47 @@ impl Journal {
     }
 }
 
-/// Shortens `text` to at most [`MAX_KEPT_TEXT`] bytes, on a character
+/// Shortens `text` to at most `limit` bytes, on a character
 /// boundary (a raw path is ASCII, but a query may hold anything).
-fn cut(text: &mut String) {
-    if text.len() <= MAX_KEPT_TEXT {
+fn cut(text: &mut String, limit: usize) {
+    if text.len() <= limit {
         return;
     }
-    let mut end = MAX_KEPT_TEXT;
+    let mut end = limit;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
     text.truncate(end);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(method: Cow<'static, str>, path: String) -> JournalEntry {
+        JournalEntry {
+            id: 0,
+            at: Timestamp::UNIX_EPOCH,
+            real_at: Timestamp::UNIX_EPOCH,
+            method,
+            path,
+            query: None,
+            status_code: 404,
+            sighting: Sighting::default(),
+            fault_id: None,
+        }
+    }
+
+    #[test]
+    fn long_made_up_methods_and_paths_are_cut_and_http_methods_kept() {
+        let journal = Journal::new(10);
+        journal.record(entry(Cow::Owned("M".repeat(60_000)), "/".repeat(5_000)));
+        journal.record(entry(Cow::Borrowed("DELETE"), "/x".into()));
+
+        let kept = journal.entries(&JournalFilter::default());
+
+        assert_eq!(kept[0].method, "M".repeat(MAX_KEPT_METHOD));
+        assert_eq!(kept[0].path.len(), MAX_KEPT_TEXT);
+        assert_eq!(kept[1].method, "DELETE");
+    }
 }

@@ -95,12 +95,25 @@ async fn broken_multipart_is_400() {
         .header("content-type", "multipart/form-data; boundary=XyZ")
         .body("--XyZ\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\nT");
 
+    let bad_name = authed("POST", "/projects/1/trigger/pipeline")
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(
+            [
+                &b"--XyZ\r\nContent-Disposition: form-data; "[..],
+                b"name=\"variables[K\xff]\"\r\n\r\nv\r\n--XyZ--\r\n",
+            ]
+            .concat(),
+        );
+
     mock.send(no_boundary)
         .await
         .expect_error_mentioning(400, "multipart");
     mock.send(truncated)
         .await
         .expect_error_mentioning(400, "multipart");
+    mock.send(bad_name)
+        .await
+        .expect_error_mentioning(400, "not UTF-8");
 }
 
 /// Form bytes that are not UTF-8 are read lossily and validated like any

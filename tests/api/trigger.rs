@@ -76,6 +76,38 @@ async fn multipart_trigger_reads_fields() {
     assert_eq!(body["variables"], json!({"UPLOAD": "true"}));
 }
 
+/// Multipart values are the bytes sent, read as UTF-8 as form values
+/// are: a leading U+FEFF stays, and bytes that look like a UTF-16 byte
+/// order mark are not taken for one. Names may be any UTF-8.
+#[tokio::test]
+async fn multipart_values_are_kept_as_sent() {
+    let mock = TestMock::new();
+    let mut body = multipart(&[
+        ("token", "T"),
+        ("ref", "\u{feff}main"),
+        ("variables[NAÏVE]", "é"),
+    ])
+    .into_bytes();
+    body.truncate(body.len() - "--XyZ--\r\n".len());
+    body.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data; name=\"variables[WIDE]\"");
+    body.extend_from_slice(b"\r\n\r\n\xff\xfeh\x00\r\n--XyZ--\r\n");
+
+    let answer = mock
+        .send(
+            authed("POST", "/projects/123/trigger/pipeline")
+                .header("content-type", "multipart/form-data; boundary=XyZ")
+                .body(body),
+        )
+        .await;
+
+    let body = answer.expect(201);
+    assert_eq!(body["ref"], "\u{feff}main");
+    assert_eq!(
+        body["variables"],
+        json!({"NAÏVE": "é", "WIDE": "\u{fffd}\u{fffd}h\u{0}"})
+    );
+}
+
 /// A body without `Content-Type` is read as JSON when it looks like an
 /// object and as a form otherwise.
 #[tokio::test]

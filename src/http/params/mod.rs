@@ -198,9 +198,17 @@ async fn multipart_fields(content_type: &str, body: Bytes) -> Result<Fields, Api
 
     let mut pairs = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(broken)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        let value = field.text().await.map_err(broken)?;
-        pairs.push((name, value));
+        let Some(name) = field.name().map(str::to_owned) else {
+            return Err(ApiError::BadRequest(
+                "multipart body cannot be read: a part has no name, or one that is not UTF-8"
+                    .into(),
+            ));
+        };
+        // The bytes as sent, read as UTF-8 the way form bodies are: multer's
+        // `text()` would sniff a byte order mark, dropping a leading U+FEFF
+        // and reading `FF FE …` as UTF-16, so a value would change.
+        let value = field.bytes().await.map_err(broken)?;
+        pairs.push((name, String::from_utf8_lossy(&value).into_owned()));
     }
     Ok(form_fields(pairs))
 }
