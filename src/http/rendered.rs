@@ -9,8 +9,13 @@
 //! exactly those inputs is handed out again only when all of them are equal.
 //! Nothing has to be told when a pipeline changes: a changed pipeline, a
 //! moved clock or another `Host` compares unequal and is written afresh.
+//!
+//! A pipeline is kept from its second read on. Keeping one costs a copy of
+//! the body's handle, a map insert and, later, freeing it all; a client
+//! reading each of a million stored pipelines once would pay that on every
+//! read for nothing. A first read only notes the id.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -21,9 +26,10 @@ use crate::model::MAX_CACHED_VARIABLE_BYTES;
 
 use super::views::{Entity, write_pipeline};
 
-/// How many pipelines are kept. A suite polls a handful at a time; past
-/// this many the memo starts over rather than tracking which went cold.
-/// With [`MAX_CACHED_VARIABLE_BYTES`] that bounds it to about 7 MiB.
+/// How many pipelines are kept, and how many ids read once are noted. A
+/// suite polls a handful at a time; past this many the memo starts over
+/// rather than tracking which went cold. With [`MAX_CACHED_VARIABLE_BYTES`]
+/// that bounds it to about 7 MiB.
 const CAPACITY: usize = 1024;
 
 /// Room for one entity (about 1.3 KB) in the buffer it is written into.
@@ -32,7 +38,13 @@ pub const ENTITY_CAPACITY: usize = 2048;
 /// The memo of one namespace's routes, keyed by pipeline id.
 #[derive(Debug, Default)]
 pub struct RenderedPipelines {
-    entries: Mutex<HashMap<i64, Rendered>>,
+    memo: Mutex<Memo>,
+}
+
+#[derive(Debug, Default)]
+struct Memo {
+    kept: HashMap<i64, Rendered>,
+    read_once: HashSet<i64>,
 }
 
 #[derive(Debug)]
@@ -51,36 +63,59 @@ impl Rendered {
 
 impl RenderedPipelines {
     /// The entity's JSON: the kept bytes when the inputs are the same as
-    /// last time, else freshly written and kept.
+    /// last time, else freshly written, and kept if the pipeline was read
+    /// before.
     pub fn entity(&self, observed: ObservedPipeline, base_url: &Arc<str>, entity: Entity) -> Bytes {
-        let id = observed.pipeline.id;
-        if let Some(kept) = self.entries.lock().get(&id)
-            && kept.answers(&observed, base_url, entity)
-        {
-            return kept.body.clone();
-        }
+        let worth_keeping = {
+            let mut memo = self.memo.lock();
+            if let Some(kept) = memo.kept.get(&observed.pipeline.id)
+                && kept.answers(&observed, base_url, entity)
+            {
+                return kept.body.clone();
+            }
+            memo.read_again(&observed)
+        };
 
         let mut body = Vec::with_capacity(ENTITY_CAPACITY);
         write_pipeline(&mut body, &observed, base_url, entity);
         let body = Bytes::from(body);
-        self.keep(Rendered {
-            observed,
-            base_url: Arc::clone(base_url),
-            entity,
-            body: body.clone(),
-        });
+        if worth_keeping {
+            self.memo.lock().keep(Rendered {
+                observed,
+                base_url: Arc::clone(base_url),
+                entity,
+                body: body.clone(),
+            });
+        }
         body
     }
+}
 
-    fn keep(&self, rendered: Rendered) {
-        if rendered.observed.pipeline.variable_bytes() > MAX_CACHED_VARIABLE_BYTES {
-            return;
+impl Memo {
+    /// Whether a read that found nothing to reuse should keep what it
+    /// writes: yes when the pipeline was read before and is small enough;
+    /// a first read is noted instead.
+    fn read_again(&mut self, observed: &ObservedPipeline) -> bool {
+        let id = observed.pipeline.id;
+        if observed.pipeline.variable_bytes() > MAX_CACHED_VARIABLE_BYTES {
+            return false;
         }
-        let mut entries = self.entries.lock();
-        if entries.len() >= CAPACITY && !entries.contains_key(&rendered.observed.pipeline.id) {
-            entries.clear();
+        if self.kept.contains_key(&id) || self.read_once.remove(&id) {
+            return true;
         }
-        entries.insert(rendered.observed.pipeline.id, rendered);
+        if self.read_once.len() >= CAPACITY {
+            self.read_once.clear();
+        }
+        self.read_once.insert(id);
+        false
+    }
+
+    fn keep(&mut self, rendered: Rendered) {
+        let id = rendered.observed.pipeline.id;
+        if self.kept.len() >= CAPACITY && !self.kept.contains_key(&id) {
+            self.kept.clear();
+        }
+        self.kept.insert(id, rendered);
     }
 }
 
@@ -138,15 +173,14 @@ mod tests {
     fn the_same_read_is_answered_with_the_bytes_kept() {
         let memo = RenderedPipelines::default();
         let base: Arc<str> = Arc::from("http://127.0.0.1:8000");
+        let read = || memo.entity(observed(1, "main", 5), &base, Entity::WithMetadata);
 
-        let first = memo.entity(observed(1, "main", 5), &base, Entity::WithMetadata);
-        let again = memo.entity(observed(1, "main", 5), &base, Entity::WithMetadata);
+        let (first, second, third) = (read(), read(), read());
 
-        assert_eq!(first.as_ptr(), again.as_ptr(), "written twice");
-        assert_eq!(
-            again,
-            fresh(&observed(1, "main", 5), &base, Entity::WithMetadata)
-        );
+        assert_ne!(first.as_ptr(), second.as_ptr(), "a first read kept");
+        assert_eq!(second.as_ptr(), third.as_ptr(), "written a third time");
+        let expected = fresh(&observed(1, "main", 5), &base, Entity::WithMetadata);
+        assert_eq!(third, expected);
     }
 
     #[test]
@@ -154,7 +188,10 @@ mod tests {
         let memo = RenderedPipelines::default();
         let base: Arc<str> = Arc::from("http://127.0.0.1:8000");
         let other_base: Arc<str> = Arc::from("http://localhost:9000/ns/a");
-        memo.entity(observed(1, "main", 5), &base, Entity::WithMetadata);
+        for _ in 0..2 {
+            memo.entity(observed(1, "main", 5), &base, Entity::WithMetadata);
+        }
+        assert_eq!(memo.memo.lock().kept.len(), 1);
 
         let finished = observed(1, "main", 90);
         assert_eq!(finished.observation.status, PipelineStatus::Success);
@@ -182,22 +219,44 @@ mod tests {
         });
         let expected = fresh(&large, &base, Entity::WithMetadata);
 
-        assert_eq!(memo.entity(large, &base, Entity::WithMetadata), expected);
-        assert!(memo.entries.lock().is_empty());
+        for _ in 0..3 {
+            let answer = memo.entity(large.clone(), &base, Entity::WithMetadata);
+            assert_eq!(answer, expected);
+        }
+        assert!(memo.memo.lock().kept.is_empty());
     }
 
     #[test]
     fn past_its_capacity_the_memo_starts_over() {
         let memo = RenderedPipelines::default();
         let base: Arc<str> = Arc::from("http://h");
+        let read_twice = |id| {
+            for _ in 0..2 {
+                memo.entity(observed(id, "main", 5), &base, Entity::WithMetadata);
+            }
+        };
         for id in 0..CAPACITY as i64 {
+            read_twice(id);
+        }
+        assert_eq!(memo.memo.lock().kept.len(), CAPACITY);
+
+        read_twice(-1);
+
+        assert_eq!(memo.memo.lock().kept.len(), 1);
+    }
+
+    #[test]
+    fn pipelines_read_once_are_only_noted_and_the_notes_are_bounded() {
+        let memo = RenderedPipelines::default();
+        let base: Arc<str> = Arc::from("http://h");
+
+        for id in 0..=CAPACITY as i64 {
             memo.entity(observed(id, "main", 5), &base, Entity::WithMetadata);
         }
-        assert_eq!(memo.entries.lock().len(), CAPACITY);
 
-        memo.entity(observed(-1, "main", 5), &base, Entity::WithMetadata);
-
-        assert_eq!(memo.entries.lock().len(), 1);
+        let memo = memo.memo.lock();
+        assert!(memo.kept.is_empty());
+        assert_eq!(memo.read_once.len(), 1);
     }
 
     proptest! {
