@@ -14,8 +14,9 @@ use crate::model::{HOOK_EVENTS, Hook};
 use crate::status::PipelineStatus;
 use crate::webhook::DeliveryRecord;
 
+use super::job::job_seconds;
 use super::people::host_of;
-use super::pipeline::{job_seconds, label};
+use super::pipeline::label;
 
 /// `GET /projects/:id/hooks/:hook_id`: every field GitLab's ProjectHook
 /// entity has, the secret token left out as GitLab leaves it out.

@@ -7,14 +7,16 @@
 //! timestamps, an object for `user` and `detailed_status`.
 
 mod hook;
+mod job;
 mod people;
 mod pipeline;
 mod records;
 mod tooling;
 
 pub use hook::{DeliveryView, HookView, pipeline_event_payload};
+pub use job::{JobView, VariableView};
 pub use people::{ProjectView, PublicUserView, UserView};
-pub use pipeline::{Entity, JobView, VariableView, write_pipeline};
+pub use pipeline::{Entity, write_pipeline};
 pub use records::{
     ClockView, NextTransitionView, ProjectRecordView, RuleView, ScenarioView, TriggerTokenView,
 };
