@@ -24,6 +24,7 @@ use parking_lot::Mutex;
 use crate::mock::ObservedPipeline;
 use crate::model::MAX_CACHED_VARIABLE_BYTES;
 
+use super::handlers::BODY_CAPACITY;
 use super::views::{Entity, write_pipeline};
 
 /// How many pipelines are kept, and how many ids read once are noted. A
@@ -31,9 +32,6 @@ use super::views::{Entity, write_pipeline};
 /// rather than tracking which went cold. With [`MAX_CACHED_VARIABLE_BYTES`]
 /// that bounds it to about 7 MiB.
 const CAPACITY: usize = 1024;
-
-/// Room for one entity (about 1.3 KB) in the buffer it is written into.
-pub const ENTITY_CAPACITY: usize = 2048;
 
 /// The memo of one namespace's routes, keyed by pipeline id.
 #[derive(Debug, Default)]
@@ -76,7 +74,7 @@ impl RenderedPipelines {
             memo.read_again(&observed)
         };
 
-        let mut body = Vec::with_capacity(ENTITY_CAPACITY);
+        let mut body = Vec::with_capacity(BODY_CAPACITY);
         write_pipeline(&mut body, &observed, base_url, entity);
         let body = Bytes::from(body);
         if worth_keeping {

@@ -43,7 +43,9 @@ pub use faults::{
     Fault, FaultSpec, Faults, MAX_DELAY_MS, MAX_RETRY_AFTER, MAX_TIMES, is_control_path,
 };
 pub use hooks::MAX_HOOKS_PER_PROJECT;
-pub use journal::{JOURNAL_LIMIT, Journal, JournalEntry, JournalFilter, MAX_KEPT_TEXT, Sighting};
+pub use journal::{
+    JOURNAL_LIMIT, Journal, JournalEntry, JournalFilter, MAX_KEPT_METHOD, MAX_KEPT_TEXT, Sighting,
+};
 pub use pipelines::{ListFilter, MOCK_USERNAME, OrderBy, Scope};
 pub use scenarios::ScenarioPatch;
 pub use trigger::{Controls, CreateRequest, TriggerRequest, commit_sha};

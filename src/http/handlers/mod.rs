@@ -29,7 +29,7 @@ use super::views::{Entity, write_pipeline};
 /// Room for a pipeline's JSON (about 1.3 KB) in the buffer a body is
 /// written into, so it is allocated once rather than grown by doubling from
 /// empty, as `warp::reply::json`'s is; a listing's grows from there.
-const BODY_CAPACITY: usize = 2048;
+pub(super) const BODY_CAPACITY: usize = 2048;
 
 /// `value` as JSON with `status`.
 fn json_with_status(value: &impl Serialize, status: StatusCode) -> Response {
